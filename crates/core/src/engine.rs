@@ -1,0 +1,717 @@
+//! The engine: runs a workflow over photos and reports, per photo and per step, what happened.
+//!
+//! One photo's failure never stops the others; a failing step stops only its own photo. Nothing
+//! here reads files or spawns threads: callers (browser worker, CLI, server) hand in bytes and
+//! parallelise over photos with [`run_one`].
+
+use crate::channels::{self, CheckContext, Compliance};
+use crate::codec::{self, Limits};
+use crate::copy::Copy;
+use crate::error::{Error, Result};
+use crate::facts::{Facts, FileFacts, ImageFacts};
+use crate::model::{Action, Export, Format, Step, Workflow};
+use crate::ops::{self, Problem};
+use crate::products::Product;
+use crate::raster::Raster;
+use crate::time::Instant;
+use serde::{Deserialize, Serialize};
+
+/// One photo to process.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    /// The file name (used for `file.*` facts, CSV matching and output names).
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub product: Product,
+}
+
+impl Input {
+    pub fn new(name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        Input {
+            name: name.into(),
+            bytes,
+            product: Product::default(),
+        }
+    }
+}
+
+/// A way to cut the subject out, supplied by the host (the neural model lives outside core so that
+/// core stays free of model loading; the browser worker, server and CLI each provide one).
+pub trait Segmenter: Sync {
+    /// A short name for logs ("u2netp").
+    fn name(&self) -> &str;
+    /// An alpha mask, one byte per pixel (255 = subject), of the same size as `img`.
+    fn segment(&self, img: &Raster) -> Result<Vec<u8>>;
+}
+
+/// What the host provides to a run.
+#[derive(Clone, Copy, Default)]
+pub struct RunOptions<'a> {
+    pub limits: Limits,
+    pub segmenter: Option<&'a dyn Segmenter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Skipped,
+    Failed,
+}
+
+/// One step's entry in a photo's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepLog {
+    /// Where the step is in the workflow (`steps[2].then[0]`).
+    pub path: String,
+    /// The step's type (`crop_to_subject`), or `decode`.
+    pub step: String,
+    pub status: Status,
+    pub ms: f64,
+    /// Why it was skipped, which branch an IF took, or the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A file produced by a run.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub name: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    /// Size in bytes.
+    pub size: usize,
+    /// The JPEG quality chosen (after a `max_bytes` search), when JPEG.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<Compliance>,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Artifact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Artifact({}, {}×{}, {} bytes)",
+            self.name, self.width, self.height, self.size
+        )
+    }
+}
+
+/// Everything that happened to one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoReport {
+    pub file: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub steps: Vec<StepLog>,
+    pub artifacts: Vec<Artifact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy: Option<Copy>,
+    /// Facts of the decoded photo, before any step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<ImageFacts>,
+    pub product: Product,
+    pub ms: f64,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub workflow: String,
+    pub ok: usize,
+    pub failed: usize,
+    pub photos: Vec<PhotoReport>,
+}
+
+impl RunReport {
+    /// Collects photo reports, making artifact names unique across the run (`-2`, `-3`, ...).
+    pub fn from_photos(workflow: &str, mut photos: Vec<PhotoReport>) -> RunReport {
+        let mut seen = std::collections::HashSet::new();
+        for p in &mut photos {
+            for a in &mut p.artifacts {
+                a.name = unique_name(&a.name, &mut seen);
+            }
+        }
+        let ok = photos.iter().filter(|p| p.status == Status::Ok).count();
+        RunReport {
+            workflow: workflow.to_string(),
+            ok,
+            failed: photos.len() - ok,
+            photos,
+        }
+    }
+
+    /// `report.json`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// `listing.csv`: one row per photo that generated copy (or produced files), with its texts and
+    /// the names of its files.
+    pub fn listing_csv(&self) -> String {
+        use crate::copy::csv_field as f;
+        let mut out = String::from(
+            "file,sku,title,description,alt_text,instagram,facebook,colors,images,status\n",
+        );
+        for p in &self.photos {
+            let c = p.copy.clone().unwrap_or_default();
+            let images = p
+                .artifacts
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let status = match p.status {
+                Status::Ok => "ok".to_string(),
+                _ => format!("failed: {}", p.error.as_deref().unwrap_or("")),
+            };
+            let row = [
+                f(&p.file),
+                f(p.product.get("sku")),
+                f(&c.title),
+                f(&c.description),
+                f(&c.alt_text),
+                f(&c.instagram),
+                f(&c.facebook),
+                f(&c.colors.join(" ")),
+                f(&images),
+                f(&status),
+            ];
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn unique_name(name: &str, seen: &mut std::collections::HashSet<String>) -> String {
+    if seen.insert(name.to_lowercase()) {
+        return name.to_string();
+    }
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    (2..)
+        .map(|n| format!("{stem}-{n}{ext}"))
+        .find(|c| seen.insert(c.to_lowercase()))
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// Runs a workflow over photos, one after the other. Fails only if the workflow itself is invalid;
+/// photo failures are reported per photo.
+pub fn run(wf: &Workflow, inputs: &[Input], opts: &RunOptions<'_>) -> Result<RunReport> {
+    check(wf)?;
+    let photos = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| run_one(wf, input, i + 1, opts))
+        .collect();
+    Ok(RunReport::from_photos(&wf.name, photos))
+}
+
+/// Validates a workflow, returning every problem as one error.
+pub fn check(wf: &Workflow) -> Result<()> {
+    let problems = crate::validate::validate(wf);
+    match problems.first() {
+        None => Ok(()),
+        Some(first) => Err(Error::Invalid {
+            path: first.path.clone(),
+            message: problems
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    if i == 0 {
+                        p.message.clone()
+                    } else {
+                        p.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+/// Runs a (validated) workflow on one photo. `index` is the photo's 1-based position, for `{index}`.
+/// Never panics on user data; a panic inside an operation (a bug) becomes this photo's error on
+/// native targets.
+pub fn run_one(wf: &Workflow, input: &Input, index: usize, opts: &RunOptions<'_>) -> PhotoReport {
+    let start = Instant::now();
+    let file = FileFacts::new(&input.name, input.bytes.len(), codec::sniff(&input.bytes));
+    let mut report = PhotoReport {
+        file: file.name.clone(),
+        status: Status::Ok,
+        error: None,
+        warnings: Vec::new(),
+        steps: Vec::new(),
+        artifacts: Vec::new(),
+        copy: None,
+        facts: None,
+        product: input.product.clone(),
+        ms: 0.0,
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut run = PhotoRun {
+            wf,
+            file: &file,
+            product: &input.product,
+            index,
+            opts,
+            report: &mut report,
+            watermarked: false,
+        };
+        run.go(&input.bytes)
+    }));
+    let err = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some(format!(
+            "{}: an internal error stopped this photo (please report it)",
+            file.name
+        )),
+    };
+    if let Some(e) = err {
+        report.status = Status::Failed;
+        report.error = Some(e);
+    }
+    report.ms = start.elapsed().as_secs_f64() * 1000.0;
+    report
+}
+
+struct PhotoRun<'a, 'o> {
+    wf: &'a Workflow,
+    file: &'a FileFacts,
+    product: &'a Product,
+    index: usize,
+    opts: &'a RunOptions<'o>,
+    report: &'a mut PhotoReport,
+    watermarked: bool,
+}
+
+impl PhotoRun<'_, '_> {
+    fn go(&mut self, bytes: &[u8]) -> Result<()> {
+        let t = Instant::now();
+        let decoded = codec::decode(&self.file.name, bytes, &self.opts.limits);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let mut img = match decoded {
+            Ok(d) => {
+                self.log(
+                    "decode",
+                    "decode",
+                    Status::Ok,
+                    ms,
+                    Some(format!("{}×{}", d.image.width(), d.image.height())),
+                );
+                d.image
+            }
+            Err(e) => {
+                self.log("decode", "decode", Status::Failed, ms, Some(e.to_string()));
+                return Err(e);
+            }
+        };
+        self.report.facts = Some(ImageFacts::measure(&img));
+        let steps = &self.wf.steps;
+        self.steps(steps, "steps", &mut img)
+    }
+
+    fn log(&mut self, path: &str, step: &str, status: Status, ms: f64, message: Option<String>) {
+        self.report.steps.push(StepLog {
+            path: path.into(),
+            step: step.into(),
+            status,
+            ms,
+            message,
+        });
+    }
+
+    fn steps(&mut self, steps: &[Step], path: &str, img: &mut Raster) -> Result<()> {
+        for (i, s) in steps.iter().enumerate() {
+            let here = format!("{path}[{i}]");
+            let kind = s.action.kind();
+            if !s.enabled {
+                self.log(&here, kind, Status::Skipped, 0.0, Some("disabled".into()));
+                continue;
+            }
+            let t = Instant::now();
+            // IF logs itself before running its branch, so its entry comes first.
+            if let Action::If(iff) = &s.action {
+                let image = ImageFacts::measure(img);
+                let facts = Facts {
+                    product: self.product,
+                    file: self.file,
+                    image: &image,
+                };
+                let yes = iff.when.eval(&|f| facts.get(f));
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                self.log(
+                    &here,
+                    kind,
+                    Status::Ok,
+                    ms,
+                    Some(if yes { "then".into() } else { "else".into() }),
+                );
+                let (branch, name) = if yes {
+                    (&iff.then, "then")
+                } else {
+                    (&iff.otherwise, "else")
+                };
+                self.steps(branch, &format!("{here}.{name}"), img)?;
+                continue;
+            }
+            let result = self.action(&s.action, &here, img);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            match result {
+                Ok(msg) => self.log(&here, kind, Status::Ok, ms, msg),
+                Err(e) => {
+                    let label = s.label.as_deref().unwrap_or(kind);
+                    self.log(&here, kind, Status::Failed, ms, Some(e.to_string()));
+                    return Err(Error::op(format!(
+                        "{}: step {here} ({label}) failed: {e}",
+                        self.file.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one non-IF action. Returns an optional note for the log.
+    fn action(&mut self, action: &Action, path: &str, img: &mut Raster) -> Result<Option<String>> {
+        match action {
+            Action::RemoveBackground(p) => {
+                ops::remove_background::apply(img, p, self.opts.segmenter)?
+            }
+            Action::Background(p) => ops::background::apply(img, p)?,
+            Action::Shadow(p) => ops::shadow::apply(img, p)?,
+            Action::AutoEnhance(p) => ops::enhance::auto_enhance(img, p)?,
+            Action::Adjust(p) => ops::enhance::adjust(img, p)?,
+            Action::ReduceGlare(p) => ops::glare::apply(img, p)?,
+            Action::CropToSubject(p) => ops::crop::apply(img, p)?,
+            Action::Resize(p) => ops::resize::apply(img, p)?,
+            Action::Watermark(p) => {
+                ops::watermark::apply(img, p)?;
+                self.watermarked = true;
+            }
+            Action::Filter(p) => ops::filter::apply(img, p)?,
+            Action::Export(e) => return self.export(e, None, img).map(Some),
+            Action::GenerateCopy(g) => {
+                let image = ImageFacts::measure(img);
+                let facts = Facts {
+                    product: self.product,
+                    file: self.file,
+                    image: &image,
+                };
+                self.report.copy = Some(g.generate(&facts, img));
+            }
+            Action::Channel(c) => {
+                // The preset works on a copy, so channels in a row all start from the same image.
+                let mut copy = img.clone();
+                let watermarked = self.watermarked;
+                let preset = c.channel.preset_steps();
+                self.steps(&preset, &format!("{path}.preset"), &mut copy)?;
+                let mut export = c.channel.export();
+                if let Some(n) = &c.name {
+                    export.name = n.clone();
+                }
+                let note = self.export(&export, Some(c.channel.id()), &copy);
+                self.watermarked = watermarked;
+                return note.map(Some);
+            }
+            Action::Warn(w) => {
+                let image = ImageFacts::measure(img);
+                let facts = Facts {
+                    product: self.product,
+                    file: self.file,
+                    image: &image,
+                };
+                let msg = fill_fields(&w.message, &facts);
+                self.report.warnings.push(msg.clone());
+                return Ok(Some(msg));
+            }
+            Action::If(_) => unreachable_if(),
+        }
+        Ok(None)
+    }
+
+    fn export(&mut self, e: &Export, channel: Option<&str>, img: &Raster) -> Result<String> {
+        let channel = channel.or(e.check.map(|c| c.id()));
+        let name = expand_name(
+            &e.name,
+            self.file,
+            self.product,
+            channel,
+            self.index,
+            e.format,
+        );
+        let matte = ops::parse_hex_color(&e.matte).unwrap_or([255, 255, 255, 255]);
+        let (bytes, quality) = codec::encode_within(img, e.format, e.quality, e.max_bytes, matte)?;
+        let compliance = e.check.map(|c| {
+            channels::check(
+                c,
+                &bytes,
+                &CheckContext {
+                    watermarked: self.watermarked,
+                },
+            )
+        });
+        let mut existing: std::collections::HashSet<String> = self
+            .report
+            .artifacts
+            .iter()
+            .map(|a| a.name.to_lowercase())
+            .collect();
+        let name = unique_name(&name, &mut existing);
+        let note = format!(
+            "{name}: {}×{}, {} KB{}",
+            img.width(),
+            img.height(),
+            bytes.len().div_ceil(1024),
+            compliance
+                .as_ref()
+                .map(|c| if c.pass {
+                    ", compliant".to_string()
+                } else {
+                    ", not compliant".to_string()
+                })
+                .unwrap_or_default()
+        );
+        self.report.artifacts.push(Artifact {
+            name,
+            mime: e.format.mime().into(),
+            width: img.width(),
+            height: img.height(),
+            size: bytes.len(),
+            quality: (e.format == Format::Jpeg).then_some(quality),
+            compliance,
+            bytes,
+        });
+        Ok(note)
+    }
+}
+
+#[cold]
+fn unreachable_if() -> ! {
+    // IF steps are handled in `steps` before dispatch; reaching here is a bug in this file.
+    panic!("IF step dispatched as an action")
+}
+
+/// Fills `{{field}}` placeholders (any condition field, or a bare product column).
+pub fn fill_fields(t: &str, facts: &Facts<'_>) -> String {
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else {
+            out.push_str(&rest[i..]);
+            rest = "";
+            break;
+        };
+        let key = after[..j].trim();
+        let full = if key.contains('.') {
+            key.to_string()
+        } else {
+            format!("product.{key}")
+        };
+        out.push_str(&facts.get(&full).as_text());
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Placeholders accepted in export file names, besides `{product.<column>}`.
+const NAME_FIELDS: [&str; 7] = [
+    "sku", "stem", "channel", "index", "ext", "title", "category",
+];
+
+/// Expands an export name template. An empty `{sku}` becomes the photo's stem; the result is made
+/// safe as a file name, and gets the format's extension if it has none.
+pub fn expand_name(
+    t: &str,
+    file: &FileFacts,
+    product: &Product,
+    channel: Option<&str>,
+    index: usize,
+    format: Format,
+) -> String {
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            rest = "";
+            break;
+        };
+        let key = after[..j].trim().trim_start_matches("product.");
+        let value = match key {
+            "sku" if product.get("sku").is_empty() => file.stem.clone(),
+            "stem" => file.stem.clone(),
+            "channel" => channel.unwrap_or("image").to_string(),
+            "index" => index.to_string(),
+            "ext" => format.extension().to_string(),
+            other => slug(product.get(other)),
+        };
+        out.push_str(&value);
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    let mut name: String = out
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim_matches(|c: char| c == '.' || c == '-' || c.is_whitespace())
+        .to_string();
+    if name.is_empty() {
+        name = if file.stem.is_empty() {
+            format!("photo-{index}")
+        } else {
+            file.stem.clone()
+        };
+    }
+    let ext = format.extension();
+    let lower = name.to_lowercase();
+    let has_ext =
+        lower.ends_with(&format!(".{ext}")) || (format == Format::Jpeg && lower.ends_with(".jpeg"));
+    if !has_ext {
+        name = format!("{name}.{ext}");
+    }
+    name
+}
+
+fn slug(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Problems with a file-name template.
+pub fn validate_name_template(t: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if t.trim().is_empty() {
+        out.push("give a file name, e.g. {sku}-{channel}.jpg".to_string());
+    }
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find('}') else {
+            out.push("a `{` has no matching `}`".into());
+            break;
+        };
+        let key = after[..j].trim();
+        if !NAME_FIELDS.contains(&key)
+            && !(key.starts_with("product.") && crate::facts::field_kind(key).is_some())
+        {
+            out.push(format!("unknown name field `{{{key}}}`; use {{sku}}, {{stem}}, {{channel}}, {{index}}, {{ext}}, {{title}} or {{product.<column>}}"));
+        }
+        rest = &after[j + 1..];
+    }
+    out
+}
+
+/// Problems with an export step.
+pub fn validate_export(e: &Export) -> Vec<Problem> {
+    let mut p = Vec::new();
+    if !(1..=100).contains(&e.quality) {
+        p.push(Problem::new(
+            "quality",
+            format!("must be between 1 and 100 (got {})", e.quality),
+        ));
+    }
+    if let Some(m) = e.max_bytes {
+        if m < 1024 {
+            p.push(Problem::new(
+                "max_bytes",
+                format!("must be at least 1024 bytes (got {m})"),
+            ));
+        }
+    }
+    for m in validate_name_template(&e.name) {
+        p.push(Problem::new("name", m));
+    }
+    if ops::parse_hex_color(&e.matte).is_none() {
+        p.push(Problem::new(
+            "matte",
+            format!("`{}` is not a colour; use #RRGGBB", e.matte),
+        ));
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fall_back_to_the_stem_and_are_safe() {
+        let file = FileFacts::new("IMG 1.HEIC.jpg", 1, None);
+        let mut product = Product::default();
+        assert_eq!(
+            expand_name(
+                "{sku}-{channel}.jpg",
+                &file,
+                &product,
+                Some("amazon_main"),
+                3,
+                Format::Jpeg
+            ),
+            "IMG 1.HEIC-amazon_main.jpg"
+        );
+        product.set("sku", "R/1");
+        product.set("title", "Silver Ring, 925!");
+        assert_eq!(
+            expand_name("{sku}_{title}", &file, &product, None, 3, Format::Png),
+            "R-1_silver-ring-925.png"
+        );
+        assert_eq!(
+            expand_name("{index}", &file, &product, None, 7, Format::Jpeg),
+            "7.jpg"
+        );
+        assert_eq!(
+            expand_name("../../etc/passwd", &file, &product, None, 1, Format::Jpeg),
+            "-..-etc-passwd.jpg".trim_start_matches('-')
+        );
+    }
+
+    #[test]
+    fn unique_names() {
+        let mut seen = std::collections::HashSet::new();
+        assert_eq!(unique_name("a.jpg", &mut seen), "a.jpg");
+        assert_eq!(unique_name("A.jpg", &mut seen), "A-2.jpg");
+        assert_eq!(unique_name("a.jpg", &mut seen), "a-3.jpg");
+    }
+
+    #[test]
+    fn name_templates_are_checked() {
+        assert!(validate_name_template("{sku}-{channel}.jpg").is_empty());
+        assert!(validate_name_template("{product.color}.jpg").is_empty());
+        assert_eq!(validate_name_template("{skew}.jpg").len(), 1);
+        assert_eq!(validate_name_template("{sku.jpg").len(), 1);
+    }
+}

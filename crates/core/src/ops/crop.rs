@@ -1,0 +1,35 @@
+//! `crop_to_subject`. (Owned by a helper: parameters, validation, algorithm and tests go here.)
+
+use crate::error::Result;
+use crate::ops::Problem;
+use crate::raster::Raster;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Parameters of `crop_to_subject`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct CropToSubject {
+    pub strength: f32,
+}
+
+impl Default for CropToSubject {
+    fn default() -> Self {
+        CropToSubject { strength: 1.0 }
+    }
+}
+
+impl CropToSubject {
+    /// Problems with these parameters, per field.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut p = Vec::new();
+        crate::ops::check_range(&mut p, "strength", self.strength, 0.0, 1.0);
+        p
+    }
+}
+
+/// Runs `crop_to_subject` in place.
+pub fn apply(img: &mut Raster, p: &CropToSubject) -> Result<()> {
+    let _ = (img, p);
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! The native `shotline` binary.
+pub mod cli;
