@@ -1,8 +1,14 @@
-//! Decoding and encoding. (Owned by a helper.)
+//! Decoding and encoding: bytes in, [`Raster`] out, and back.
+//!
+//! Decoding checks the byte limit, sniffs the format, reads the header's dimensions and refuses
+//! oversized photos *before* any pixel buffer is allocated, then decodes (JPEG with zune-jpeg, PNG
+//! and WebP with `image`) and applies the EXIF orientation. Encoding writes files with no metadata
+//! (no EXIF, no ICC: pixels are sRGB), so nothing private from the camera leaves with the image.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Format;
 use crate::raster::Raster;
+use std::io::Cursor;
 
 /// Guards against decompression bombs and runaway memory.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,20 +48,340 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
+fn decode_error(name: &str, reason: impl Into<String>) -> Error {
+    Error::Decode {
+        name: name.to_string(),
+        reason: reason.into(),
+    }
+}
+
+const DAMAGED: &str = "the file is damaged or incomplete and cannot be read";
+
 /// Decodes a photo, applying EXIF orientation and the limits.
+///
+/// Order matters for safety: file size, then format, then the header's width × height against
+/// `limits.max_pixels` (no pixel buffer exists yet), then the pixels. Grayscale, CMYK, palette and
+/// 16-bit images all come out as RGBA8. Corrupt or truncated data is an [`Error::Decode`] naming the
+/// file, never a panic.
 pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
-    let _ = (name, bytes, limits);
-    Err(crate::Error::op("decode: not built yet"))
+    if bytes.len() > limits.max_file_bytes {
+        return Err(Error::FileTooLarge {
+            name: name.to_string(),
+            bytes: bytes.len(),
+            limit: limits.max_file_bytes,
+        });
+    }
+    if bytes.is_empty() {
+        return Err(decode_error(name, "the file is empty"));
+    }
+    let format = sniff(bytes)
+        .ok_or_else(|| decode_error(name, "the file is not a JPEG, PNG or WebP image"))?;
+    let (image, orientation) = match format {
+        Format::Jpeg => decode_jpeg(name, bytes, limits)?,
+        Format::Png => {
+            let (w, h) = png_dimensions(bytes).ok_or_else(|| decode_error(name, DAMAGED))?;
+            check_pixels(name, w, h, limits)?;
+            let dec = image::codecs::png::PngDecoder::new(Cursor::new(bytes))
+                .map_err(|e| image_error(name, e))?;
+            let img = image::DynamicImage::from_decoder(dec).map_err(|e| image_error(name, e))?;
+            (
+                Raster::from_image(img.into_rgba8()),
+                png_exif(bytes).and_then(crate::exif::orientation),
+            )
+        }
+        Format::Webp => {
+            let (w, h) = webp_dimensions(bytes).ok_or_else(|| decode_error(name, DAMAGED))?;
+            check_pixels(name, w, h, limits)?;
+            let dec = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+                .map_err(|e| image_error(name, e))?;
+            let img = image::DynamicImage::from_decoder(dec).map_err(|e| image_error(name, e))?;
+            (
+                Raster::from_image(img.into_rgba8()),
+                webp_exif(bytes).and_then(crate::exif::orientation),
+            )
+        }
+    };
+    if image.is_empty() {
+        return Err(decode_error(name, "the image has no pixels"));
+    }
+    Ok(Decoded {
+        image: orient(image, orientation.unwrap_or(1)),
+        format,
+    })
+}
+
+fn check_pixels(name: &str, w: u32, h: u32, limits: &Limits) -> Result<()> {
+    if w == 0 || h == 0 {
+        return Err(decode_error(name, "the image has no pixels"));
+    }
+    let pixels = w as u64 * h as u64;
+    if pixels > limits.max_pixels {
+        return Err(Error::TooLarge {
+            name: name.to_string(),
+            width: w,
+            height: h,
+            megapixels: pixels as f64 / 1e6,
+            limit_mp: (limits.max_pixels / 1_000_000).min(u32::MAX as u64) as u32,
+        });
+    }
+    Ok(())
+}
+
+fn image_error(name: &str, e: image::ImageError) -> Error {
+    use image::ImageError as E;
+    match e {
+        E::Unsupported(u) => decode_error(name, format!("this kind of image is not supported ({u})")),
+        E::Limits(_) => decode_error(name, "the image is too large to read"),
+        _ => decode_error(name, DAMAGED),
+    }
+}
+
+/// JPEG via zune-jpeg: headers first (dimensions, EXIF), then pixels straight into RGBA.
+fn decode_jpeg(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Raster, Option<u8>)> {
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+    // zune-jpeg's own size caps (16384 by default) would hide our clearer TooLarge error.
+    let options = DecoderOptions::new_fast()
+        .jpeg_set_out_colorspace(ColorSpace::RGBA)
+        .set_max_width(usize::from(u16::MAX))
+        .set_max_height(usize::from(u16::MAX));
+    let mut dec = zune_jpeg::JpegDecoder::new_with_options(bytes, options);
+    dec.decode_headers().map_err(|e| jpeg_error(name, e))?;
+    let (w, h) = dec
+        .dimensions()
+        .ok_or_else(|| decode_error(name, DAMAGED))?;
+    check_pixels(name, w as u32, h as u32, limits)?;
+    let orientation = dec.exif().and_then(|e| crate::exif::orientation(e));
+    let out_cs = dec
+        .get_output_colorspace()
+        .ok_or_else(|| decode_error(name, DAMAGED))?;
+    let size = dec
+        .output_buffer_size()
+        .ok_or_else(|| decode_error(name, DAMAGED))?;
+    let mut buf = vec![0u8; size];
+    dec.decode_into(&mut buf)
+        .map_err(|e| jpeg_error(name, e))?;
+    let (w, h) = (w as u32, h as u32);
+    let img = match out_cs {
+        ColorSpace::RGBA => Raster::from_rgba(w, h, buf)?,
+        ColorSpace::RGB => Raster::from_rgb(w, h, &buf)?,
+        // Single-component JPEGs are always decoded as luma, whatever output was asked for.
+        ColorSpace::Luma => {
+            let mut rgba = Vec::with_capacity(buf.len() * 4);
+            for &v in &buf {
+                rgba.extend_from_slice(&[v, v, v, 255]);
+            }
+            Raster::from_rgba(w, h, rgba)?
+        }
+        other => {
+            return Err(decode_error(
+                name,
+                format!("JPEG colour space {other:?} is not supported"),
+            ))
+        }
+    };
+    Ok((img, orientation))
+}
+
+fn jpeg_error(name: &str, e: zune_jpeg::errors::DecodeErrors) -> Error {
+    use zune_jpeg::errors::DecodeErrors as D;
+    match e {
+        D::Unsupported(u) => decode_error(
+            name,
+            format!("this kind of JPEG is not supported ({u:?}); re-save it as a standard JPEG"),
+        ),
+        D::ExhaustedData => decode_error(name, "the file is cut short (incomplete upload or download?)"),
+        _ => decode_error(name, DAMAGED),
+    }
+}
+
+/// Width and height from a PNG's IHDR (always the first chunk, bytes 16..24).
+fn png_dimensions(b: &[u8]) -> Option<(u32, u32)> {
+    if b.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let w = u32::from_be_bytes(b.get(16..20)?.try_into().ok()?);
+    let h = u32::from_be_bytes(b.get(20..24)?.try_into().ok()?);
+    Some((w, h))
+}
+
+/// The payload of a PNG `eXIf` chunk, walking chunk headers only (PNG 1.2 extensions, eXIf).
+fn png_exif(b: &[u8]) -> Option<&[u8]> {
+    let mut i = 8usize;
+    while let Some(head) = b.get(i..i + 8) {
+        let len = u32::from_be_bytes(head[0..4].try_into().ok()?) as usize;
+        let start = i + 8;
+        let end = start.checked_add(len)?;
+        match &head[4..8] {
+            b"eXIf" => return b.get(start..end),
+            b"IEND" => return None,
+            _ => {}
+        }
+        i = end.checked_add(4)?;
+    }
+    None
+}
+
+/// Width and height from the first WebP chunk: `VP8 ` (lossy), `VP8L` (lossless) or `VP8X`
+/// (extended). Layouts from Google's "WebP Container Specification" and "WebP Lossless Bitstream".
+fn webp_dimensions(b: &[u8]) -> Option<(u32, u32)> {
+    let d = b.get(20..)?;
+    match b.get(12..16)? {
+        b"VP8 " => {
+            if d.get(3..6)? != [0x9d, 0x01, 0x2a] {
+                return None;
+            }
+            let w = u16::from_le_bytes(d.get(6..8)?.try_into().ok()?) & 0x3fff;
+            let h = u16::from_le_bytes(d.get(8..10)?.try_into().ok()?) & 0x3fff;
+            Some((w as u32, h as u32))
+        }
+        b"VP8L" => {
+            if *d.first()? != 0x2f {
+                return None;
+            }
+            let bits = u32::from_le_bytes(d.get(1..5)?.try_into().ok()?);
+            Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
+        }
+        b"VP8X" => {
+            let u24 = |s: &[u8]| s[0] as u32 | (s[1] as u32) << 8 | (s[2] as u32) << 16;
+            Some((u24(d.get(4..7)?) + 1, u24(d.get(7..10)?) + 1))
+        }
+        _ => None,
+    }
+}
+
+/// The payload of a WebP `EXIF` chunk (RIFF chunks are padded to an even length).
+fn webp_exif(b: &[u8]) -> Option<&[u8]> {
+    let mut i = 12usize;
+    while let Some(head) = b.get(i..i + 8) {
+        let len = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
+        let start = i + 8;
+        let end = start.checked_add(len)?;
+        if &head[0..4] == b"EXIF" {
+            return b.get(start..end);
+        }
+        i = end.checked_add(len & 1)?;
+    }
+    None
+}
+
+/// Turns the stored pixels upright for an EXIF orientation (TIFF 6.0 / EXIF 2.32 tag 0x0112):
+/// 1 as stored, 2 mirrored, 3 rotated 180°, 4 flipped vertically, 5 transposed, 6 rotated 90°
+/// clockwise, 7 transversed, 8 rotated 90° counter-clockwise. One pass, one new buffer.
+pub fn orient(img: Raster, orientation: u8) -> Raster {
+    if !(2..=8).contains(&orientation) {
+        return img;
+    }
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let swap = orientation >= 5;
+    let (ow, oh) = if swap { (h, w) } else { (w, h) };
+    let src = img.as_raw();
+    let mut out = vec![0u8; src.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = match orientation {
+                2 => (w - 1 - x, y),
+                3 => (w - 1 - x, h - 1 - y),
+                4 => (x, h - 1 - y),
+                5 => (y, x),
+                6 => (h - 1 - y, x),
+                7 => (h - 1 - y, w - 1 - x),
+                _ => (y, w - 1 - x),
+            };
+            let s = (y * w + x) * 4;
+            let d = (dy * ow + dx) * 4;
+            out[d..d + 4].copy_from_slice(&src[s..s + 4]);
+        }
+    }
+    Raster::from_rgba(ow as u32, oh as u32, out).unwrap_or(img)
 }
 
 /// Encodes an image. JPEG flattens alpha onto `matte`.
+///
+/// - JPEG: jpeg-encoder, baseline, Annex K tables scaled by libjpeg's quality formula, 4:2:0 chroma
+///   below quality 90 and 4:4:4 from 90 up (the encoder's own rule), optimised Huffman tables.
+///   Flat white stays exactly 255,255,255 (see the `white_stays_white` test).
+/// - PNG: `image`'s encoder, default deflate and adaptive filtering; RGB when fully opaque.
+/// - WebP: lossless (VP8L), the only WebP the pure-Rust encoder writes.
+///
+/// No EXIF, no ICC profile: the pixels are sRGB and nothing from the camera is carried along.
 pub fn encode(img: &Raster, format: Format, quality: u8, matte: [u8; 4]) -> Result<Vec<u8>> {
-    let _ = (img, format, quality, matte);
-    Err(crate::Error::op("encode: not built yet"))
+    if img.is_empty() {
+        return Err(Error::Encode("the image is empty".into()));
+    }
+    let (w, h) = img.dimensions();
+    let transparent = img.has_transparency();
+    let mut out = Vec::new();
+    match format {
+        Format::Jpeg => {
+            let (Ok(w16), Ok(h16)) = (u16::try_from(w), u16::try_from(h)) else {
+                return Err(Error::Encode(format!(
+                    "{w}×{h} is too large for JPEG (at most 65535 pixels a side)"
+                )));
+            };
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+            enc.set_optimized_huffman_tables(true);
+            let result = if transparent {
+                let rgb = flatten(img, matte);
+                enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
+            } else {
+                enc.encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgba)
+            };
+            result.map_err(|e| Error::Encode(format!("JPEG: {e}")))?;
+        }
+        Format::Png | Format::Webp => {
+            use image::ImageEncoder;
+            let rgb;
+            let (data, color) = if transparent {
+                (img.as_raw(), image::ColorType::Rgba8)
+            } else {
+                rgb = img.to_rgb();
+                (rgb.as_slice(), image::ColorType::Rgb8)
+            };
+            let result = if format == Format::Png {
+                image::codecs::png::PngEncoder::new_with_quality(
+                    &mut out,
+                    image::codecs::png::CompressionType::Default,
+                    image::codecs::png::FilterType::Adaptive,
+                )
+                .write_image(data, w, h, color)
+            } else {
+                image::codecs::webp::WebPEncoder::new_lossless(&mut out).encode(data, w, h, color)
+            };
+            result.map_err(|e| Error::Encode(format!("{}: {e}", format.extension())))?;
+        }
+    }
+    Ok(out)
 }
+
+/// Composites straight alpha over an opaque `matte` into packed RGB: `c·a + m·(255 − a)`, rounded.
+fn flatten(img: &Raster, matte: [u8; 4]) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(img.pixel_count() * 3);
+    for p in img.pixels() {
+        let a = p[3] as u32;
+        if a == 255 {
+            rgb.extend_from_slice(&p[..3]);
+        } else {
+            for c in 0..3 {
+                rgb.push(((p[c] as u32 * a + matte[c] as u32 * (255 - a) + 127) / 255) as u8);
+            }
+        }
+    }
+    rgb
+}
+
+/// The lowest JPEG quality the byte-budget search goes down to: below it photos look broken.
+const MIN_QUALITY: u8 = 10;
+/// Encodes allowed per budgeted export (the first at the requested quality).
+const MAX_ENCODES: u32 = 7;
 
 /// Encodes, and when `max_bytes` is set, finds the highest JPEG quality ≤ `quality` whose file fits.
 /// Returns the bytes and the quality used.
+///
+/// The requested quality is tried first (usually it fits); otherwise a binary search over
+/// `10..quality` runs, at most 7 encodes in all. When the search is cut short it keeps the best
+/// fitting file found (within a quality step or two of the optimum). PNG and WebP are lossless, so
+/// an over-budget file is an error that suggests JPEG.
 pub fn encode_within(
     img: &Raster,
     format: Format,
@@ -63,6 +389,467 @@ pub fn encode_within(
     max_bytes: Option<u64>,
     matte: [u8; 4],
 ) -> Result<(Vec<u8>, u8)> {
-    let _ = max_bytes;
-    Ok((encode(img, format, quality, matte)?, quality))
+    let quality = quality.clamp(1, 100);
+    let first = encode(img, format, quality, matte)?;
+    let Some(max) = max_bytes else {
+        return Ok((first, quality));
+    };
+    if first.len() as u64 <= max {
+        return Ok((first, quality));
+    }
+    if format != Format::Jpeg {
+        return Err(Error::Encode(format!(
+            "the {} is {} bytes, over the {max}-byte limit; {} is lossless and cannot be made \
+             smaller, so export as JPEG (or resize the image) to fit",
+            format.extension().to_uppercase(),
+            first.len(),
+            format.extension().to_uppercase()
+        )));
+    }
+    let (mut lo, mut hi) = (MIN_QUALITY.min(quality.saturating_sub(1)), quality - 1);
+    let mut best: Option<(Vec<u8>, u8)> = None;
+    let mut smallest = first.len();
+    let mut encodes = 1;
+    while lo <= hi && hi >= 1 && encodes < MAX_ENCODES {
+        let mid = lo + (hi - lo) / 2;
+        let bytes = encode(img, format, mid, matte)?;
+        encodes += 1;
+        smallest = smallest.min(bytes.len());
+        if bytes.len() as u64 <= max {
+            best = Some((bytes, mid));
+            lo = mid + 1;
+        } else {
+            if mid == 0 {
+                break;
+            }
+            hi = mid - 1;
+        }
+    }
+    best.ok_or_else(|| {
+        Error::Encode(format!(
+            "the image does not fit in {max} bytes even at JPEG quality {MIN_QUALITY} (smallest \
+             file: {smallest} bytes); raise the size limit or make the image smaller"
+        ))
+    })
+}
+
+/// Estimates a JPEG's quality (1–100) from its luminance quantisation table: the libjpeg quality
+/// whose scaled Annex K table (`scale = q < 50 ? 5000/q : 200 − 2q`, entries `(t·scale + 50)/100`
+/// clamped to 1..255, IJG `jcparam.c`) is closest to the file's DQT table 0. `None` when the bytes
+/// have no readable DQT.
+pub fn jpeg_quality(bytes: &[u8]) -> Option<u8> {
+    let table = jpeg_luma_table(bytes)?;
+    (1..=100u8).min_by_key(|&q| {
+        let scale = if q < 50 { 5000 / q as u32 } else { 200 - 2 * q as u32 };
+        // DQT entries are in zig-zag order, like ANNEX_K_LUMA below.
+        ANNEX_K_LUMA
+            .iter()
+            .zip(table.iter())
+            .map(|(&t, &v)| ((t as u32 * scale + 50) / 100).clamp(1, 255).abs_diff(v as u32))
+            .sum::<u32>()
+    })
+}
+
+/// DQT table 0 of a JPEG, in zig-zag order, found by walking the marker segments up to SOS.
+fn jpeg_luma_table(b: &[u8]) -> Option<[u16; 64]> {
+    let mut i = 2usize;
+    if b.get(0..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    loop {
+        // Skip fill bytes.
+        while *b.get(i)? == 0xFF && *b.get(i + 1)? == 0xFF {
+            i += 1;
+        }
+        if *b.get(i)? != 0xFF {
+            return None;
+        }
+        let marker = *b.get(i + 1)?;
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        let len = u16::from_be_bytes(b.get(i + 2..i + 4)?.try_into().ok()?) as usize;
+        let seg = b.get(i + 4..(i + 2).checked_add(len)?)?;
+        if marker == 0xDB {
+            let mut j = 0;
+            while j < seg.len() {
+                let pq = seg[j] >> 4;
+                let id = seg[j] & 0x0F;
+                let n = if pq == 0 { 64 } else { 128 };
+                let data = seg.get(j + 1..j + 1 + n)?;
+                if id == 0 {
+                    let mut t = [0u16; 64];
+                    for (k, v) in t.iter_mut().enumerate() {
+                        *v = if pq == 0 {
+                            data[k] as u16
+                        } else {
+                            u16::from_be_bytes([data[2 * k], data[2 * k + 1]])
+                        };
+                    }
+                    return Some(t);
+                }
+                j += 1 + n;
+            }
+        }
+        i += 2 + len;
+    }
+}
+
+/// ITU-T T.81 Annex K, table K.1 (luminance), in zig-zag order as DQT stores it.
+const ANNEX_K_LUMA: [u16; 64] = [
+    16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40, 26, 24, 22, 22, 24, 49, 35, 37,
+    29, 40, 58, 51, 61, 60, 57, 51, 56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81,
+    87, 95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A product-like photo: white canvas, a coloured object with soft (anti-aliased) edges.
+    fn product(w: u32, h: u32) -> Raster {
+        let mut img = Raster::new(w, h, [255, 255, 255, 255]);
+        let (cx, cy, r) = (w as f32 / 2.0, h as f32 / 2.0, w.min(h) as f32 * 0.35);
+        for y in 0..h {
+            for x in 0..w {
+                let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+                let t = (r - d).clamp(0.0, 1.0);
+                if t > 0.0 {
+                    let c = [
+                        (200.0 * (x as f32 / w as f32)) as u8,
+                        40,
+                        (180.0 * (y as f32 / h as f32)) as u8,
+                    ];
+                    let mix = |c: u8| (c as f32 * t + 255.0 * (1.0 - t)).round() as u8;
+                    img.put(x, y, [mix(c[0]), mix(c[1]), mix(c[2]), 255]);
+                }
+            }
+        }
+        img
+    }
+
+    fn jpeg(img: &Raster, q: u8) -> Vec<u8> {
+        encode(img, Format::Jpeg, q, [255; 4]).unwrap()
+    }
+
+    fn dec(bytes: &[u8]) -> Raster {
+        decode("t", bytes, &Limits::default()).unwrap().image
+    }
+
+    fn jpeg_with_app1(img: &Raster, app1: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 95);
+        enc.add_app_segment(1, app1).unwrap();
+        enc.encode(
+            img.as_raw(),
+            img.width() as u16,
+            img.height() as u16,
+            jpeg_encoder::ColorType::Rgba,
+        )
+        .unwrap();
+        out
+    }
+
+    /// The spec's hard rule: after JPEG encode and decode, every border pixel of a white
+    /// background is exactly 255,255,255, at every quality from 1 to 100 (so at 85 and 60 too).
+    #[test]
+    fn white_stays_white() {
+        let img = product(203, 157);
+        for q in (1..=100).rev() {
+            let back = dec(&jpeg(&img, q));
+            assert_eq!(back.dimensions(), (203, 157));
+            let (w, h) = back.dimensions();
+            for x in 0..w {
+                for y in [0, 1, h - 2, h - 1] {
+                    assert_eq!(back.get(x, y), [255; 4], "q{q} at ({x},{y})");
+                }
+            }
+            for y in 0..h {
+                for x in [0, 1, w - 2, w - 1] {
+                    assert_eq!(back.get(x, y), [255; 4], "q{q} at ({x},{y})");
+                }
+            }
+        }
+    }
+
+    /// Files are decoded back to their size and near their colours, in all three formats, and the
+    /// encoders write no metadata (no APP1/EXIF, no ICC).
+    #[test]
+    fn round_trips_without_metadata() {
+        let mut img = product(64, 48);
+        let j = jpeg(&img, 95);
+        assert!(!j.windows(4).any(|w| w == b"Exif"));
+        assert!(!j.windows(2).any(|w| w == [0xFF, 0xE1] || w == [0xFF, 0xE2]));
+        let back = dec(&j);
+        let p = back.get(32, 24);
+        let o = img.get(32, 24);
+        assert!((0..3).all(|c| p[c].abs_diff(o[c]) < 12), "{p:?} vs {o:?}");
+
+        img.put(0, 0, [10, 20, 30, 40]);
+        for f in [Format::Png, Format::Webp] {
+            let bytes = encode(&img, f, 90, [255; 4]).unwrap();
+            assert_eq!(sniff(&bytes), Some(f));
+            assert!(!bytes.windows(4).any(|w| w == b"eXIf" || w == b"EXIF" || w == b"iCCP"));
+            let d = decode("t", &bytes, &Limits::default()).unwrap();
+            assert_eq!(d.format, f);
+            assert_eq!(d.image, img, "{f:?} is lossless");
+        }
+        // Opaque PNGs are written as RGB (colour type 2).
+        let opaque = encode(&product(8, 8), Format::Png, 90, [255; 4]).unwrap();
+        assert_eq!(opaque[25], 2);
+    }
+
+    /// Transparency becomes the matte colour in JPEG.
+    #[test]
+    fn jpeg_flattens_onto_the_matte() {
+        let img = Raster::new(16, 16, [0, 0, 0, 0]);
+        let back = dec(&encode(&img, Format::Jpeg, 90, [255, 0, 0, 255]).unwrap());
+        let p = back.get(8, 8);
+        assert!(p[0] > 245 && p[1] < 10 && p[2] < 10, "{p:?}");
+        let half = Raster::new(16, 16, [0, 0, 0, 128]);
+        let p = dec(&encode(&half, Format::Jpeg, 95, [255; 4]).unwrap()).get(8, 8);
+        assert!((p[0] as i32 - 127).abs() <= 3, "{p:?}");
+    }
+
+    /// A 200-megapixel photo is refused from its header alone, quickly, with the clear error.
+    #[test]
+    fn huge_photos_are_refused_before_decoding() {
+        let limits = Limits::default();
+        // A real small JPEG whose SOF claims 20000×10000.
+        let mut j = jpeg(&product(16, 16), 90);
+        let sof = j.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        j[sof + 5..sof + 7].copy_from_slice(&10000u16.to_be_bytes());
+        j[sof + 7..sof + 9].copy_from_slice(&20000u16.to_be_bytes());
+        // A real small PNG whose IHDR claims the same.
+        let mut p = encode(&product(16, 16), Format::Png, 90, [255; 4]).unwrap();
+        p[16..20].copy_from_slice(&20000u32.to_be_bytes());
+        p[20..24].copy_from_slice(&10000u32.to_be_bytes());
+        let mut wp = encode(&product(16, 16), Format::Webp, 90, [255; 4]).unwrap();
+        let bits: u32 = 15999 | (12499 << 14);
+        wp[21..25].copy_from_slice(&bits.to_le_bytes());
+        for (bytes, (w, h)) in [(j, (20000, 10000)), (p, (20000, 10000)), (wp, (16000, 12500))] {
+            let t = std::time::Instant::now();
+            let e = decode("big.jpg", &bytes, &limits).unwrap_err();
+            assert!(t.elapsed().as_millis() < 50, "{:?}", t.elapsed());
+            match &e {
+                Error::TooLarge {
+                    width,
+                    height,
+                    limit_mp,
+                    ..
+                } => assert_eq!((*width, *height, *limit_mp), (w, h, 100)),
+                other => panic!("{other:?}"),
+            }
+            assert!(e.to_string().starts_with("big.jpg: the photo is"), "{e}");
+        }
+        let small = Limits {
+            max_file_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode("a", &[0xFF; 11], &small),
+            Err(Error::FileTooLarge { .. })
+        ));
+    }
+
+    /// Not an image: a plain message naming the file.
+    #[test]
+    fn unknown_formats_are_named() {
+        let e = decode("notes.txt", b"hello world, not a photo", &Limits::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "notes.txt: the file is not a JPEG, PNG or WebP image"
+        );
+        assert!(decode("gif.gif", b"GIF89a......", &Limits::default()).is_err());
+        assert!(decode("empty.jpg", b"", &Limits::default()).is_err());
+    }
+
+    /// Truncations at many lengths and random byte flips of valid files give `Error::Decode` (or,
+    /// for lenient decoders, a picture) and never a panic.
+    #[test]
+    fn corrupt_files_are_errors_not_panics() {
+        let img = product(48, 40);
+        let files = [
+            jpeg(&img, 80),
+            jpeg(&img, 95),
+            encode(&img, Format::Png, 90, [255; 4]).unwrap(),
+            encode(&img, Format::Webp, 90, [255; 4]).unwrap(),
+        ];
+        let mut seed = 0x2545F4914F6CDD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for f in &files {
+            for n in (0..f.len()).step_by(7).chain([f.len() - 1, f.len() - 2]) {
+                match decode("cut.jpg", &f[..n], &Limits::default()) {
+                    Ok(d) => assert!(!d.image.is_empty()),
+                    Err(Error::Decode { name, reason }) => {
+                        assert_eq!(name, "cut.jpg");
+                        assert!(!reason.is_empty());
+                    }
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+            for _ in 0..300 {
+                let mut g = f.clone();
+                for _ in 0..1 + next() % 4 {
+                    let i = (next() as usize) % g.len();
+                    g[i] = next() as u8;
+                }
+                match decode("flip.png", &g, &Limits::default()) {
+                    Ok(_) | Err(Error::Decode { .. }) | Err(Error::TooLarge { .. }) => {}
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    /// Where the stored image's first row and first column end up, per the EXIF definition of each
+    /// orientation value (row 0 / column 0 positions), on exact pixels.
+    #[test]
+    fn orientation_moves_the_corners_as_exif_defines() {
+        // Stored 3×2: A at (0,0), B at (1,0) (next along row 0), C at (0,1) (next along column 0).
+        let (a, b, c) = ([1, 0, 0, 255], [2, 0, 0, 255], [3, 0, 0, 255]);
+        let mut img = Raster::new(3, 2, [0, 0, 0, 255]);
+        img.put(0, 0, a);
+        img.put(1, 0, b);
+        img.put(0, 1, c);
+        // (orientation, output size, where A, B and C must land)
+        let cases: [(u8, (u32, u32), [(u32, u32); 3]); 8] = [
+            (1, (3, 2), [(0, 0), (1, 0), (0, 1)]),
+            (2, (3, 2), [(2, 0), (1, 0), (2, 1)]),
+            (3, (3, 2), [(2, 1), (1, 1), (2, 0)]),
+            (4, (3, 2), [(0, 1), (1, 1), (0, 0)]),
+            (5, (2, 3), [(0, 0), (0, 1), (1, 0)]),
+            (6, (2, 3), [(1, 0), (1, 1), (0, 0)]),
+            (7, (2, 3), [(1, 2), (1, 1), (0, 2)]),
+            (8, (2, 3), [(0, 2), (0, 1), (1, 2)]),
+        ];
+        for (o, size, at) in cases {
+            let out = orient(img.clone(), o);
+            assert_eq!(out.dimensions(), size, "orientation {o}");
+            for (p, (x, y)) in [a, b, c].into_iter().zip(at) {
+                assert_eq!(out.get(x, y), p, "orientation {o}");
+            }
+        }
+    }
+
+    /// The orientation in a JPEG's APP1 Exif segment is applied on decode, for all 8 values.
+    #[test]
+    fn jpeg_exif_orientation_is_applied() {
+        // 32×16 stored: red block at the top left, green block right of it.
+        let mut img = Raster::new(32, 16, [0, 0, 255, 255]);
+        for y in 0..8 {
+            for x in 0..8 {
+                img.put(x, y, [255, 0, 0, 255]);
+                img.put(x + 8, y, [0, 255, 0, 255]);
+            }
+        }
+        for o in 1..=8u16 {
+            let mut app1 = b"Exif\0\0".to_vec();
+            app1.extend(crate::exif::tiff_with_orientation(o));
+            let out = dec(&jpeg_with_app1(&img, &app1));
+            let want = orient(img.clone(), o as u8);
+            assert_eq!(out.dimensions(), want.dimensions(), "orientation {o}");
+            let (w, h) = out.dimensions();
+            for (x, y) in [(3, 3), (w - 4, 3), (3, h - 4), (w - 4, h - 4), (w / 2, h / 2)] {
+                let (p, q) = (out.get(x, y), want.get(x, y));
+                assert!(
+                    (0..3).all(|c| p[c].abs_diff(q[c]) < 40),
+                    "orientation {o} at ({x},{y}): {p:?} vs {q:?}"
+                );
+            }
+        }
+    }
+
+    /// PNG `eXIf` orientation is honoured too (phones and editors write it).
+    #[test]
+    fn png_exif_orientation_is_applied() {
+        let mut img = Raster::new(3, 2, [0, 0, 0, 255]);
+        img.put(0, 0, [9, 9, 9, 255]);
+        let png = encode(&img, Format::Png, 90, [255; 4]).unwrap();
+        // Insert an eXIf chunk after IHDR (8 + 25 bytes); decoders here do not check its CRC.
+        let tiff = crate::exif::tiff_with_orientation(6);
+        let mut chunk = (tiff.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(b"eXIf");
+        chunk.extend_from_slice(&tiff);
+        chunk.extend_from_slice(&[0; 4]);
+        let mut with = png[..33].to_vec();
+        with.extend(chunk);
+        with.extend_from_slice(&png[33..]);
+        let out = decode("t.png", &with, &Limits::default());
+        if let Ok(d) = out {
+            assert_eq!(d.image.dimensions(), (2, 3));
+            assert_eq!(d.image.get(1, 0), [9, 9, 9, 255]);
+        }
+    }
+
+    /// Grayscale JPEGs come out as opaque RGBA.
+    #[test]
+    fn grayscale_jpeg_is_rgba() {
+        let mut out = Vec::new();
+        let gray: Vec<u8> = (0..64 * 64).map(|i| (i % 256) as u8).collect();
+        jpeg_encoder::Encoder::new(&mut out, 90)
+            .encode(&gray, 64, 64, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        let img = dec(&out);
+        assert_eq!(img.dimensions(), (64, 64));
+        let p = img.get(10, 0);
+        assert!(p[0] == p[1] && p[1] == p[2] && p[3] == 255);
+    }
+
+    /// The byte budget picks the highest quality that fits, and says clearly when nothing fits.
+    #[test]
+    fn byte_budget_search() {
+        let img = product(300, 300);
+        let full = jpeg(&img, 90).len() as u64;
+        let (bytes, q) = encode_within(&img, Format::Jpeg, 90, Some(full), [255; 4]).unwrap();
+        assert_eq!((bytes.len() as u64, q), (full, 90));
+        let budget = jpeg(&img, 50).len() as u64 + 1;
+        let (bytes, q) = encode_within(&img, Format::Jpeg, 90, Some(budget), [255; 4]).unwrap();
+        assert!(bytes.len() as u64 <= budget);
+        assert!((49..=51).contains(&q), "{q}");
+        if q < 90 {
+            assert!(jpeg(&img, q + 2).len() as u64 > budget);
+        }
+        let e = encode_within(&img, Format::Jpeg, 90, Some(200), [255; 4]).unwrap_err();
+        assert!(e.to_string().contains("200 bytes"), "{e}");
+        assert!(e.to_string().contains("quality 10"), "{e}");
+        let e = encode_within(&img, Format::Png, 90, Some(200), [255; 4]).unwrap_err();
+        assert!(e.to_string().contains("JPEG"), "{e}");
+    }
+
+    /// The quality estimate from DQT recovers the encoder's quality.
+    #[test]
+    fn jpeg_quality_is_estimated() {
+        let img = product(32, 32);
+        for q in [10, 30, 50, 60, 70, 85, 90, 95, 100] {
+            let est = jpeg_quality(&jpeg(&img, q)).unwrap();
+            assert!(est.abs_diff(q) <= 1, "q{q} estimated {est}");
+        }
+        assert_eq!(jpeg_quality(b"not a jpeg"), None);
+        let j = jpeg(&img, 80);
+        for n in 0..j.len().min(400) {
+            let _ = jpeg_quality(&j[..n]);
+        }
+    }
+}
+#[cfg(test)]
+mod scratch {
+    use super::*;
+    #[test]
+    fn scratch_compare() {
+        let img = Raster::new(16, 16, [255, 0, 0, 255]);
+        for q in [60u8, 85, 90, 95] {
+            let j = encode(&img, Format::Jpeg, q, [255; 4]).unwrap();
+            let z = decode("t", &j, &Limits::default()).unwrap().image.get(8, 8);
+            let jd = image::load_from_memory_with_format(&j, image::ImageFormat::Jpeg).unwrap().to_rgba8();
+            let mut d = zune_jpeg::JpegDecoder::new_with_options(&j[..], zune_jpeg::zune_core::options::DecoderOptions::new_safe().jpeg_set_out_colorspace(zune_jpeg::zune_core::colorspace::ColorSpace::RGB));
+            let safe = d.decode().unwrap();
+            println!("q{q}: zune-fast-rgba {:?} safe-rgb {:?} jpeg-decoder {:?}", z, &safe[..3], jd.get_pixel(8, 8));
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! validate   checks a workflow before anything runs; errors carry a path like steps[2].then[0]
 //! engine     run(workflow, inputs) -> RunReport: per photo, per step status, artifacts, copy
 //! codec      decode (limits, EXIF orientation) and encode (JPEG / PNG / WebP, byte budgets)
+//! exif       the orientation tag from EXIF (everything else in EXIF is dropped)
 //! ops/       one module per action: parameters, validation, algorithm
 //! channels   marketplace presets and the compliance check on exported bytes
 //! copy       generate_copy: templates, colour names, listing.csv
@@ -23,6 +24,7 @@ pub mod condition;
 pub mod copy;
 pub mod engine;
 pub mod error;
+pub mod exif;
 pub mod facts;
 pub mod model;
 pub mod ops;

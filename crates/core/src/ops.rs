@@ -10,6 +10,7 @@ pub mod glare;
 pub mod remove_background;
 pub mod resize;
 pub mod shadow;
+pub mod subject;
 pub mod watermark;
 
 /// One thing wrong with a step's parameters: the field and what to change.

@@ -1,21 +1,54 @@
-//! `remove_background`. (Owned by a helper: parameters, validation, algorithm and tests go here.)
+//! `remove_background`: cuts the subject out and writes its mask into alpha (255 subject, 0
+//! backdrop), with a soft, decontaminated edge.
 
-use crate::error::Result;
-use crate::ops::Problem;
+use crate::engine::Segmenter;
+use crate::error::{Error, Result};
+use crate::ops::subject::{box_radii, dist2, gaussian_blur, Backdrop, Proxy, PROXY_LONG_SIDE};
+use crate::ops::{check_range, Problem};
 use crate::raster::Raster;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+/// How the subject is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The neural model when the host provides one, else `color_key`.
+    #[default]
+    Auto,
+    /// Keys out a plain (or smoothly graded) studio backdrop. Works offline, everywhere.
+    ColorKey,
+    /// The host's neural segmentation model; fails if none is available.
+    Neural,
+}
 
 /// Parameters of `remove_background`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct RemoveBackground {
-    pub strength: f32,
+    pub method: Method,
+    /// `color_key`: how far (0–100) a colour may be from the backdrop and still count as
+    /// backdrop; 100 is an RGB distance of 128. Raised automatically on noisy backdrops.
+    pub tolerance: f32,
+    /// Width of the soft edge in px, 0–20 (a Gaussian with σ = feather / 2). 0 = hard edge.
+    pub feather: f32,
+    /// `color_key`: keep the soft shadow under the product as semi-transparent black, instead of
+    /// removing it with the backdrop.
+    pub keep_shadow: bool,
+    /// `color_key`: separate parts smaller than this share of the subject's area (0–0.5) are
+    /// dropped as specks.
+    pub min_island: f32,
 }
 
 impl Default for RemoveBackground {
     fn default() -> Self {
-        RemoveBackground { strength: 1.0 }
+        RemoveBackground {
+            method: Method::Auto,
+            tolerance: 20.0,
+            feather: 1.5,
+            keep_shadow: false,
+            min_island: 0.005,
+        }
     }
 }
 
@@ -23,17 +56,797 @@ impl RemoveBackground {
     /// Problems with these parameters, per field.
     pub fn validate(&self) -> Vec<Problem> {
         let mut p = Vec::new();
-        crate::ops::check_range(&mut p, "strength", self.strength, 0.0, 1.0);
+        check_range(&mut p, "tolerance", self.tolerance, 0.0, 100.0);
+        check_range(&mut p, "feather", self.feather, 0.0, 20.0);
+        check_range(&mut p, "min_island", self.min_island, 0.0, 0.5);
         p
     }
 }
 
+const BG: u8 = 0;
+const SHADOW: u8 = 1;
+const FG: u8 = 2;
+const UNSEEN: u8 = 3;
+
 /// Runs `remove_background` in place.
+///
+/// `neural`: alpha is the host model's mask. `color_key`, for products on a plain backdrop:
+/// 1. Decisions are made on an area-averaged proxy (long side ≤ 1024 px).
+/// 2. The backdrop is a quadratic colour surface fitted robustly to the border (follows sweeps
+///    and vignettes; border cells of a subject touching the edge are rejected as outliers).
+/// 3. A flood fill from the border takes a cell as backdrop if it is within the tolerance of the
+///    model, or within twice the tolerance and close to the neighbour it came from (local
+///    drift), or as *shadow* if it is a darker, same-hue version of the backdrop (I ≈ r·B with
+///    0.2 ≤ r ≤ 1) reached by a gradual step (soft shadows are gradual; a grey product's edge
+///    is not).
+/// 4. Enclosed regions matching the backdrop within half the tolerance and larger than 0.1 % of
+///    the subject are real holes (a mug's handle); everything else enclosed is subject.
+///    Subject parts under `min_island` of the subject area are dropped.
+/// 5. Full size: cells away from the edge copy their decision; edge cells get a per-pixel
+///    alpha from I = a·F + (1−a)·B with B the model and F the nearest interior subject colour,
+///    or, where the pixel is not such a mix, a joint-bilateral upsample of the decisions.
+///    Edge colours are replaced by F (decontamination, so no backdrop fringe survives),
+///    and the edge is feathered by a 3-box blur over the edge tiles only.
+///
+/// With `keep_shadow`, shadow pixels become black with alpha 1 − r, which reproduces the
+/// shadow on any background.
 pub fn apply(
     img: &mut Raster,
     p: &RemoveBackground,
-    segmenter: Option<&dyn crate::engine::Segmenter>,
+    segmenter: Option<&dyn Segmenter>,
 ) -> Result<()> {
-    let _ = (img, p, segmenter);
+    if img.is_empty() {
+        return Err(Error::op("remove_background: the image is empty"));
+    }
+    match (p.method, segmenter) {
+        (Method::Neural, None) => Err(Error::op(
+            "remove_background: the neural background-removal model is not available here; \
+             use method \"color_key\", which works offline on plain backdrops",
+        )),
+        (Method::Neural | Method::Auto, Some(s)) => neural(img, p, s),
+        (Method::ColorKey, _) | (Method::Auto, None) => color_key(img, p),
+    }
+}
+
+fn no_subject(why: &str) -> Error {
+    Error::op(format!(
+        "no subject found: {why}; check that the product is in the photo, or lower `tolerance`"
+    ))
+}
+
+fn neural(img: &mut Raster, p: &RemoveBackground, s: &dyn Segmenter) -> Result<()> {
+    let mask = s.segment(img)?;
+    if mask.len() != img.pixel_count() {
+        return Err(Error::op(format!(
+            "remove_background: the model {} returned a mask of the wrong size",
+            s.name()
+        )));
+    }
+    if mask.iter().all(|&m| m < 128) {
+        return Err(no_subject("the model found no product in the photo"));
+    }
+    let proxy = Proxy::new(img, PROXY_LONG_SIDE);
+    let labels: Vec<u8> = proxy
+        .mask_means(&mask, img.width() as usize)
+        .iter()
+        .map(|&m| if m >= 128.0 { FG } else { BG })
+        .collect();
+    let edge = Edge::new(&proxy, &labels, p.feather);
+    let (w, k) = (img.width() as usize, proxy.k as usize);
+    for (i, (px, &a)) in img.pixels_mut().zip(&mask).enumerate() {
+        px[3] = a;
+        let c = (i / w / k) * proxy.w + (i % w) / k;
+        if a > 0 && a < 255 && edge.have[c] {
+            px[..3].copy_from_slice(&round3(edge.near[c]));
+        }
+    }
+    edge.feather(img, &mask, p.feather);
     Ok(())
+}
+
+fn color_key(img: &mut Raster, p: &RemoveBackground) -> Result<()> {
+    let proxy = Proxy::new(img, PROXY_LONG_SIDE);
+    let model = Backdrop::fit(&proxy, img.width(), img.height());
+    let bcell = model.cells(&proxy);
+    let user = (p.tolerance / 100.0 * 128.0).max(1.0);
+    // 3σ of the border's noise, but never more than twice what the merchant asked for.
+    let thresh = user.max((3.0 * model.noise).min(2.0 * user));
+    let labels = segment(&proxy, &bcell, thresh, p.min_island);
+    if !labels.contains(&FG) {
+        return Err(no_subject("the whole photo matches the backdrop colour"));
+    }
+    let edge = Edge::new(&proxy, &labels, p.feather);
+    let abuf = key_alpha(img, &proxy, &labels, &bcell, &edge, thresh, p.keep_shadow);
+    edge.feather(img, &abuf, p.feather);
+    Ok(())
+}
+
+/// Whether a colour is a shadowed backdrop: I ≈ r·B with 0.2 ≤ r ≤ 1.02.
+fn shadow_ratio(i: [f32; 3], b: [f32; 3], t2: f32) -> Option<f32> {
+    let bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+    if bb < 1.0 {
+        return None;
+    }
+    let r = (i[0] * b[0] + i[1] * b[1] + i[2] * b[2]) / bb;
+    if !(0.2..=1.02).contains(&r) {
+        return None;
+    }
+    (dist2(i, b.map(|v| v * r)) < t2).then_some(r)
+}
+
+/// Labels proxy cells BG / SHADOW / FG (steps 3 and 4 of [`apply`]).
+fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> Vec<u8> {
+    let (pw, ph) = (proxy.w, proxy.h);
+    let n = pw * ph;
+    let t2 = thresh * thresh;
+    let dmod: Vec<f32> = proxy
+        .rgb
+        .iter()
+        .zip(bcell)
+        .map(|(p, b)| dist2(*p, *b))
+        .collect();
+    let shadowy: Vec<bool> = proxy
+        .rgb
+        .iter()
+        .zip(bcell)
+        .map(|(p, b)| shadow_ratio(*p, *b, t2).is_some())
+        .collect();
+    let f = Flood {
+        pw,
+        ph,
+        rgb: &proxy.rgb,
+        dmod: &dmod,
+        shadowy: &shadowy,
+        t2,
+    };
+    let mut labels = vec![UNSEEN; n];
+    let mut stack = Vec::new();
+    for c in 0..n {
+        let (x, y) = (c % pw, c / pw);
+        if x == 0 || y == 0 || x + 1 == pw || y + 1 == ph {
+            let l = if dmod[c] < t2 {
+                BG
+            } else if shadowy[c] {
+                SHADOW
+            } else {
+                continue;
+            };
+            labels[c] = l;
+            stack.push(c);
+        }
+    }
+    f.run(&mut labels, &mut stack, None);
+
+    // Enclosed backdrop: real holes if large enough and a close match.
+    let enclosed = labels.iter().filter(|&&l| l == UNSEEN).count();
+    let min_hole = (enclosed as f32 * 0.001).max(4.0) as usize;
+    let mut members = Vec::new();
+    for c in 0..n {
+        if labels[c] != UNSEEN || dmod[c] >= t2 / 4.0 {
+            continue;
+        }
+        labels[c] = BG;
+        members.clear();
+        members.push(c);
+        stack.push(c);
+        f.run(&mut labels, &mut stack, Some(&mut members));
+        if members.len() < min_hole {
+            for &m in &members {
+                labels[m] = FG;
+            }
+        }
+    }
+    for l in labels.iter_mut() {
+        if *l == UNSEEN {
+            *l = FG;
+        }
+    }
+
+    // Stray islands.
+    let total = labels.iter().filter(|&&l| l == FG).count();
+    let min_size = (total as f32 * min_island).ceil() as usize;
+    if min_size > 1 {
+        let mut seen = vec![false; n];
+        for c in 0..n {
+            if labels[c] != FG || seen[c] {
+                continue;
+            }
+            seen[c] = true;
+            members.clear();
+            members.push(c);
+            let mut head = 0;
+            while head < members.len() {
+                let q = members[head];
+                head += 1;
+                for nb in neighbours8(q, pw, ph).into_iter().flatten() {
+                    if labels[nb] == FG && !seen[nb] {
+                        seen[nb] = true;
+                        members.push(nb);
+                    }
+                }
+            }
+            if members.len() < min_size {
+                for &m in &members {
+                    labels[m] = BG;
+                }
+            }
+        }
+    }
+    labels
+}
+
+/// The flood fill's acceptance rule over proxy cells (4-connected, so a one-cell outline stops it).
+struct Flood<'a> {
+    pw: usize,
+    ph: usize,
+    rgb: &'a [[f32; 3]],
+    dmod: &'a [f32],
+    shadowy: &'a [bool],
+    t2: f32,
+}
+
+impl Flood<'_> {
+    fn accept(&self, q: usize, from: usize) -> Option<u8> {
+        if self.dmod[q] < self.t2 {
+            return Some(BG);
+        }
+        let step = dist2(self.rgb[q], self.rgb[from]);
+        if self.shadowy[q] && step < self.t2 {
+            return Some(SHADOW);
+        }
+        if self.dmod[q] < 4.0 * self.t2 && step < self.t2 / 4.0 {
+            return Some(BG);
+        }
+        None
+    }
+
+    fn run(&self, labels: &mut [u8], stack: &mut Vec<usize>, mut members: Option<&mut Vec<usize>>) {
+        while let Some(c) = stack.pop() {
+            let (x, y) = (c % self.pw, c / self.pw);
+            let nbs = [
+                (x > 0).then(|| c - 1),
+                (x + 1 < self.pw).then(|| c + 1),
+                (y > 0).then(|| c - self.pw),
+                (y + 1 < self.ph).then(|| c + self.pw),
+            ];
+            for q in nbs.into_iter().flatten() {
+                if labels[q] != UNSEEN {
+                    continue;
+                }
+                if let Some(l) = self.accept(q, c) {
+                    labels[q] = l;
+                    stack.push(q);
+                    if let Some(m) = members.as_deref_mut() {
+                        m.push(q);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn neighbours8(c: usize, pw: usize, ph: usize) -> [Option<usize>; 8] {
+    let (x, y) = ((c % pw) as isize, (c / pw) as isize);
+    let mut out = [None; 8];
+    let mut i = 0;
+    for dy in -1isize..=1 {
+        for dx in -1isize..=1 {
+            if dx == 0 && dy == 0 {
+                continue;
+            }
+            let (nx, ny) = (x + dx, y + dy);
+            if nx >= 0 && ny >= 0 && (nx as usize) < pw && (ny as usize) < ph {
+                out[i] = Some(ny as usize * pw + nx as usize);
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+fn round3(c: [f32; 3]) -> [u8; 3] {
+    c.map(|v| v.round().clamp(0.0, 255.0) as u8)
+}
+
+/// Where the subject's edge runs on the proxy, and the subject colour next to it.
+struct Edge {
+    k: usize,
+    pw: usize,
+    /// Cells with a subject / non-subject change in their 3×3 neighbourhood.
+    band: Vec<bool>,
+    /// Nearest interior subject colour, spread outward from the interior a few cells.
+    near: Vec<[f32; 3]>,
+    have: Vec<bool>,
+}
+
+impl Edge {
+    fn new(proxy: &Proxy, labels: &[u8], feather: f32) -> Edge {
+        let (pw, ph, k) = (proxy.w, proxy.h, proxy.k as usize);
+        let n = pw * ph;
+        let fg = |c: usize| labels[c] == FG;
+        let mut band = vec![false; n];
+        let mut interior = Vec::new();
+        for c in 0..n {
+            let nbs = neighbours8(c, pw, ph);
+            let differs = nbs.iter().flatten().any(|&q| fg(q) != fg(c));
+            band[c] = differs;
+            if fg(c) && !differs {
+                interior.push(c);
+            }
+        }
+        if interior.is_empty() {
+            interior = (0..n).filter(|&c| fg(c)).collect();
+        }
+        // Far enough to cover the edge cells plus the feather's reach.
+        let reach = 2 + (1.5 * feather / k as f32).ceil() as usize;
+        let mut dist = vec![u16::MAX; n];
+        let mut near = vec![[0f32; 3]; n];
+        for &c in &interior {
+            dist[c] = 0;
+            near[c] = proxy.rgb[c];
+        }
+        let mut frontier = interior;
+        let mut next = Vec::new();
+        for layer in 1..=reach.min(1000) as u16 {
+            next.clear();
+            for &c in &frontier {
+                for q in neighbours8(c, pw, ph).into_iter().flatten() {
+                    if dist[q] == u16::MAX {
+                        dist[q] = layer;
+                        next.push(q);
+                    }
+                }
+            }
+            for &q in &next {
+                let (mut s, mut m) = ([0f32; 3], 0f32);
+                for nb in neighbours8(q, pw, ph).into_iter().flatten() {
+                    if dist[nb] < layer {
+                        for (a, b) in s.iter_mut().zip(near[nb]) {
+                            *a += b;
+                        }
+                        m += 1.0;
+                    }
+                }
+                near[q] = s.map(|v| v / m.max(1.0));
+            }
+            if next.is_empty() {
+                break;
+            }
+            std::mem::swap(&mut frontier, &mut next);
+        }
+        let have = dist.iter().map(|&d| d != u16::MAX).collect();
+        Edge {
+            k,
+            pw,
+            band,
+            near,
+            have,
+        }
+    }
+
+    #[inline]
+    fn cell(&self, x: usize, y: usize) -> usize {
+        (y / self.k) * self.pw + x / self.k
+    }
+
+    /// Blurs alpha over the tiles that touch an edge cell; `hard` is the alpha before feathering.
+    /// Backdrop pixels that the feather makes partly opaque get the subject colour.
+    fn feather(&self, img: &mut Raster, hard: &[u8], feather: f32) {
+        let sigma = feather / 2.0;
+        let reach: usize = box_radii(sigma).iter().sum();
+        if reach == 0 {
+            return;
+        }
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        const T: usize = 64;
+        let (tw, th) = (w.div_ceil(T), h.div_ceil(T));
+        let mut tiles = vec![false; tw * th];
+        let ph = self.band.len() / self.pw.max(1);
+        for cy in 0..ph {
+            for cx in 0..self.pw {
+                if !self.band[cy * self.pw + cx] {
+                    continue;
+                }
+                let (x0, y0) = ((cx * self.k).saturating_sub(reach), (cy * self.k).saturating_sub(reach));
+                let x1 = ((cx + 1) * self.k + reach).min(w) - 1;
+                let y1 = ((cy + 1) * self.k + reach).min(h) - 1;
+                for ty in y0 / T..=y1 / T {
+                    for tx in x0 / T..=x1 / T {
+                        tiles[ty * tw + tx] = true;
+                    }
+                }
+            }
+        }
+        let (mut buf, mut tmp) = (Vec::new(), Vec::new());
+        let m = reach + 1;
+        let raw = img.as_raw_mut();
+        for ty in 0..th {
+            for tx in 0..tw {
+                if !tiles[ty * tw + tx] {
+                    continue;
+                }
+                let (x0, y0) = (tx * T, ty * T);
+                let (x1, y1) = ((x0 + T).min(w), (y0 + T).min(h));
+                let (rx0, ry0) = (x0.saturating_sub(m), y0.saturating_sub(m));
+                let (rx1, ry1) = ((x1 + m).min(w), (y1 + m).min(h));
+                let rw = rx1 - rx0;
+                buf.clear();
+                for y in ry0..ry1 {
+                    buf.extend(hard[y * w + rx0..y * w + rx1].iter().map(|&a| a as f32));
+                }
+                gaussian_blur(&mut buf, rw, ry1 - ry0, sigma, &mut tmp);
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        let a = buf[(y - ry0) * rw + (x - rx0)].round().clamp(0.0, 255.0) as u8;
+                        let i = y * w + x;
+                        let px = &mut raw[i * 4..i * 4 + 4];
+                        px[3] = a;
+                        let c = self.cell(x, y);
+                        if hard[i] == 0 && a > 0 && self.have[c] {
+                            px[..3].copy_from_slice(&round3(self.near[c]));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Full-size alpha of the colour key (step 5 of [`apply`]); writes alpha and decontaminated
+/// edge colours into `img` and returns the alpha before feathering.
+fn key_alpha(
+    img: &mut Raster,
+    proxy: &Proxy,
+    labels: &[u8],
+    bcell: &[[f32; 3]],
+    edge: &Edge,
+    thresh: f32,
+    keep_shadow: bool,
+) -> Vec<u8> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let (pw, ph, k) = (proxy.w, proxy.h, proxy.k as usize);
+    let t2 = thresh * thresh;
+    let shadowish: Vec<bool> = if keep_shadow {
+        (0..pw * ph)
+            .map(|c| {
+                labels[c] == SHADOW
+                    || neighbours8(c, pw, ph)
+                        .iter()
+                        .flatten()
+                        .any(|&q| labels[q] == SHADOW)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Joint-bilateral weights: spatial (σ 0.6 cells) per offset inside a cell, range by LUT.
+    let spatial: Vec<[f32; 3]> = (0..k)
+        .map(|o| {
+            let pos = (o as f32 + 0.5) / k as f32;
+            [-1.0f32, 0.0, 1.0].map(|d| {
+                let dd = d + 0.5 - pos;
+                (-dd * dd / (2.0 * 0.36)).exp()
+            })
+        })
+        .collect();
+    let sr2 = 2.0 * (0.5 * thresh).max(6.0).powi(2);
+    const LUT: usize = 1024;
+    let lut_scale = LUT as f32 / (5.0 * sr2);
+    let lut: Vec<f32> = (0..LUT)
+        .map(|i| (-(i as f32 / lut_scale) / sr2).exp() + 1e-3)
+        .collect();
+
+    let mut abuf = vec![0u8; w * h];
+    let raw = img.as_raw_mut();
+    for y in 0..h {
+        let cy = y / k;
+        let wy = &spatial[y % k];
+        for x in 0..w {
+            let cx = x / k;
+            let c = cy * pw + cx;
+            let i = y * w + x;
+            let px = &mut raw[i * 4..i * 4 + 4];
+            let mut a = if labels[c] == FG { 255u8 } else { 0 };
+            if edge.band[c] {
+                let ip = [px[0] as f32, px[1] as f32, px[2] as f32];
+                let b = bcell[c];
+                let mut mix = None;
+                if edge.have[c] {
+                    let f = edge.near[c];
+                    let fb = [f[0] - b[0], f[1] - b[1], f[2] - b[2]];
+                    let n2 = fb[0] * fb[0] + fb[1] * fb[1] + fb[2] * fb[2];
+                    if n2 >= 4.0 * t2 {
+                        let ib = [ip[0] - b[0], ip[1] - b[1], ip[2] - b[2]];
+                        let t = (ib[0] * fb[0] + ib[1] * fb[1] + ib[2] * fb[2]) / n2;
+                        let resid = dist2(ib, fb.map(|v| v * t));
+                        if resid < 2.25 * t2 {
+                            mix = Some(t.clamp(0.0, 1.0));
+                        }
+                    }
+                }
+                let alpha = mix.unwrap_or_else(|| {
+                    let wx = &spatial[x % k];
+                    let (mut sw, mut sf) = (0f32, 0f32);
+                    for (j, dy) in (-1isize..=1).enumerate() {
+                        let qy = cy as isize + dy;
+                        if qy < 0 || qy >= ph as isize {
+                            continue;
+                        }
+                        for (l, dx) in (-1isize..=1).enumerate() {
+                            let qx = cx as isize + dx;
+                            if qx < 0 || qx >= pw as isize {
+                                continue;
+                            }
+                            let q = qy as usize * pw + qx as usize;
+                            let d2 = dist2(ip, proxy.rgb[q]);
+                            let wr = lut[((d2 * lut_scale) as usize).min(LUT - 1)];
+                            let wt = wy[j] * wx[l] * wr;
+                            sw += wt;
+                            if labels[q] == FG {
+                                sf += wt;
+                            }
+                        }
+                    }
+                    sf / sw.max(1e-12)
+                });
+                a = (alpha * 255.0).round() as u8;
+                if a > 0 && a < 255 && edge.have[c] {
+                    px[..3].copy_from_slice(&round3(edge.near[c]));
+                }
+            }
+            if keep_shadow && shadowish[c] {
+                let ip = [px[0] as f32, px[1] as f32, px[2] as f32];
+                if let Some(r) = shadow_ratio(ip, bcell[c], 4.0 * t2) {
+                    // A small dead zone so backdrop noise does not become faint alpha.
+                    let sh = ((1.0 - r - 0.03) / 0.97).clamp(0.0, 1.0);
+                    let sa = (sh * 255.0).round() as u8;
+                    if sa > a {
+                        a = sa;
+                        px[..3].copy_from_slice(&[0, 0, 0]);
+                    }
+                }
+            }
+            px[3] = a;
+            abuf[i] = a;
+        }
+    }
+    abuf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::subject::testutil::{self, Backdrop as Bd, Scene, Shape, Spec};
+
+    fn key(scene: &Scene, p: &RemoveBackground) -> Raster {
+        let mut img = scene.img.clone();
+        apply(
+            &mut img,
+            &RemoveBackground {
+                method: Method::ColorKey,
+                ..p.clone()
+            },
+            None,
+        )
+        .unwrap();
+        img
+    }
+
+    /// Share of shadow-only pixels (shadow > 0.2, no object) that ended up in the mask.
+    fn shadow_kept(scene: &Scene, alpha: &[u8]) -> f32 {
+        let (mut n, mut kept) = (0usize, 0usize);
+        for ((&s, &m), &a) in scene.shadow.iter().zip(&scene.mask).zip(alpha) {
+            if s > 0.2 && m == 0 {
+                n += 1;
+                kept += (a >= 128) as usize;
+            }
+        }
+        assert!(n > 100, "the scene has a visible shadow");
+        kept as f32 / n as f32
+    }
+
+    /// A red product with a soft shadow on a plain light backdrop: mask IoU ≥ 0.95, shadow out.
+    #[test]
+    fn plain_backdrop_with_shadow() {
+        let scene = testutil::render(&Spec::default());
+        let img = key(&scene, &RemoveBackground::default());
+        let alpha = img.alpha();
+        let iou = scene.iou(&alpha);
+        assert!(iou >= 0.95, "IoU {iou}");
+        assert!(shadow_kept(&scene, &alpha) < 0.02);
+        // Corners are backdrop.
+        assert_eq!(img.get(0, 0)[3], 0);
+        assert_eq!(img.get(479, 359)[3], 0);
+    }
+
+    /// A sweep from light to mid grey with noise: IoU ≥ 0.9 and the shadow is still removed.
+    #[test]
+    fn gradient_backdrop() {
+        let scene = testutil::render(&Spec {
+            backdrop: Bd::Vertical([236, 236, 240], [150, 154, 168]),
+            noise: 4.0,
+            ..Default::default()
+        });
+        let alpha = key(&scene, &RemoveBackground::default()).alpha();
+        let iou = scene.iou(&alpha);
+        assert!(iou >= 0.9, "IoU {iou}");
+        assert!(shadow_kept(&scene, &alpha) < 0.05);
+    }
+
+    /// A mug whose handle encloses backdrop: the hole is transparent, the mug is not.
+    #[test]
+    fn handle_hole_stays_transparent() {
+        let scene = testutil::render(&Spec {
+            shape: Shape::Mug {
+                x0: 0.25,
+                y0: 0.25,
+                x1: 0.6,
+                y1: 0.75,
+            },
+            color: [40, 70, 160],
+            ..Default::default()
+        });
+        let img = key(&scene, &RemoveBackground::default());
+        let (hx, hy) = scene.hole.unwrap();
+        assert_eq!(scene.mask[(hy * 480 + hx) as usize], 0, "test point is in the hole");
+        assert_eq!(img.get(hx, hy)[3], 0);
+        assert_eq!(img.get(200, 180)[3], 255);
+        assert!(scene.iou(&img.alpha()) >= 0.95);
+    }
+
+    /// A product that is nearly white would be cut as a hole if it matched the backdrop; a light
+    /// grey one that differs by more than the tolerance is kept whole (no holes, no islands).
+    #[test]
+    fn light_product_is_kept() {
+        let scene = testutil::render(&Spec {
+            color: [190, 190, 196],
+            shadow: 0.0,
+            ..Default::default()
+        });
+        let alpha = key(&scene, &RemoveBackground::default()).alpha();
+        let iou = scene.iou(&alpha);
+        assert!(iou >= 0.95, "IoU {iou}");
+    }
+
+    /// Edge pixels are soft (feathered) and carry the product's colour, not the backdrop's.
+    #[test]
+    fn edges_are_soft_and_decontaminated() {
+        let scene = testutil::render(&Spec {
+            backdrop: Bd::Plain([60, 200, 70]),
+            shadow: 0.0,
+            ..Default::default()
+        });
+        let img = key(&scene, &RemoveBackground::default());
+        let mut partial = 0;
+        for px in img.pixels() {
+            if px[3] > 0 && px[3] < 255 {
+                partial += 1;
+                // Red product on a green screen: no green may survive on the edge.
+                assert!(px[1] < 90, "contaminated edge pixel {px:?}");
+            }
+        }
+        assert!(partial > 300, "only {partial} soft edge pixels");
+    }
+
+    /// The shadow can be kept, as semi-transparent black.
+    #[test]
+    fn keep_shadow_makes_it_translucent_black() {
+        let scene = testutil::render(&Spec::default());
+        let img = key(
+            &scene,
+            &RemoveBackground {
+                keep_shadow: true,
+                ..Default::default()
+            },
+        );
+        let i = scene
+            .shadow
+            .iter()
+            .zip(&scene.mask)
+            .position(|(&s, &m)| s > 0.8 && m == 0)
+            .unwrap();
+        let px = img.pixels().nth(i).unwrap();
+        assert!(px[3] > 60 && px[3] < 200, "{px:?}");
+        assert_eq!(&px[..3], &[0, 0, 0]);
+    }
+
+    /// A photo larger than the proxy gets the same quality through the upsampling path.
+    #[test]
+    fn large_photo_uses_the_proxy() {
+        let scene = testutil::render(&Spec {
+            width: 2400,
+            height: 1800,
+            ..Default::default()
+        });
+        let alpha = key(&scene, &RemoveBackground::default()).alpha();
+        let iou = scene.iou(&alpha);
+        assert!(iou >= 0.97, "IoU {iou}");
+        assert!(shadow_kept(&scene, &alpha) < 0.02);
+    }
+
+    /// An empty backdrop fails with a clear message; a busy photo does not crash.
+    #[test]
+    fn no_subject_and_busy_border() {
+        let mut img = Raster::new(64, 48, [240, 240, 240, 255]);
+        let e = apply(&mut img, &RemoveBackground::default(), None).unwrap_err();
+        assert!(e.to_string().starts_with("no subject found"), "{e}");
+
+        let mut seed = 7u32;
+        let data = (0..200 * 150 * 4)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                if i % 4 == 3 {
+                    255
+                } else {
+                    (seed >> 24) as u8
+                }
+            })
+            .collect();
+        let mut busy = Raster::from_rgba(200, 150, data).unwrap();
+        let _ = apply(&mut busy, &RemoveBackground::default(), None);
+    }
+
+    struct Fake(Vec<u8>);
+    impl Segmenter for Fake {
+        fn name(&self) -> &str {
+            "fake"
+        }
+        fn segment(&self, _: &Raster) -> Result<Vec<u8>> {
+            Ok(self.0.clone())
+        }
+    }
+
+    /// `auto` uses the host's model when there is one; `neural` without one says what to do.
+    #[test]
+    fn neural_method() {
+        let scene = testutil::render(&Spec::default());
+        let mut img = scene.img.clone();
+        let fake = Fake(scene.mask.clone());
+        let p = RemoveBackground {
+            feather: 0.0,
+            ..Default::default()
+        };
+        apply(&mut img, &p, Some(&fake)).unwrap();
+        assert_eq!(img.alpha(), scene.mask);
+
+        let p = RemoveBackground {
+            method: Method::Neural,
+            ..Default::default()
+        };
+        let e = apply(&mut scene.img.clone(), &p, None).unwrap_err();
+        assert!(e.to_string().contains("color_key"), "{e}");
+        let e = apply(&mut scene.img.clone(), &p, Some(&Fake(vec![0; 3]))).unwrap_err();
+        assert!(e.to_string().contains("wrong size"), "{e}");
+    }
+
+    #[test]
+    fn validation() {
+        assert!(RemoveBackground::default().validate().is_empty());
+        let p = RemoveBackground {
+            tolerance: 150.0,
+            feather: -1.0,
+            ..Default::default()
+        };
+        assert_eq!(p.validate().len(), 2);
+        let json: RemoveBackground =
+            serde_json::from_str(r#"{"method":"color_key","keep_shadow":true}"#).unwrap();
+        assert_eq!(json.method, Method::ColorKey);
+        assert!(json.keep_shadow);
+    }
+
+    /// Timing on a 12 MP scene (run with `--release -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn timing_12mp() {
+        let scene = testutil::render(&Spec {
+            width: 4000,
+            height: 3000,
+            ..Default::default()
+        });
+        let mut img = scene.img.clone();
+        let t = crate::time::Instant::now();
+        apply(&mut img, &RemoveBackground::default(), None).unwrap();
+        eprintln!("color_key 12 MP: {:?}", t.elapsed());
+        eprintln!("IoU {}", scene.iou(&img.alpha()));
+    }
 }

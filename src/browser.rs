@@ -1,0 +1,72 @@
+//! Small wrappers over the browser APIs the app needs.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// A `blob:` URL that is revoked when the last holder drops it, so thumbnails and downloads of
+/// cleared results do not keep their bytes alive.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ObjectUrl(String);
+
+impl ObjectUrl {
+    /// A URL for bytes with a MIME type (an exported artifact).
+    pub fn from_bytes(bytes: &[u8], mime: &str) -> Result<ObjectUrl, String> {
+        let array = js_sys::Uint8Array::from(bytes);
+        let parts = js_sys::Array::of1(&array);
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type(mime);
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+            .map_err(describe)?;
+        Self::from_blob(&blob)
+    }
+
+    /// A URL for a blob the browser already holds (a dropped file: no copy is made).
+    pub fn from_blob(blob: &web_sys::Blob) -> Result<ObjectUrl, String> {
+        web_sys::Url::create_object_url_with_blob(blob)
+            .map(ObjectUrl)
+            .map_err(describe)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        let _ = web_sys::Url::revoke_object_url(&self.0);
+    }
+}
+
+/// Reads a file's bytes.
+pub async fn read_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(describe)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Lets the browser run its queued work (rendering, input) before the caller continues: a
+/// zero-delay timeout is a new task, and the browser may paint between tasks.
+pub async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            if window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0)
+                .is_ok()
+            {
+                return;
+            }
+        }
+        let _ = resolve.call0(&JsValue::NULL);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A JS error as text, for messages shown on the page.
+pub fn describe(err: JsValue) -> String {
+    err.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| format!("{err:?}"))
+}
