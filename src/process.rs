@@ -33,10 +33,20 @@ impl PhotoResult {
 
 /// Reads one file and runs `wf` on it. `index` is the photo's 1-based position in its batch.
 /// Never fails: a file that cannot be read or processed becomes a failed result with the reason.
-pub async fn process_file(wf: &Workflow, file: &web_sys::File, index: usize, id: u64) -> PhotoResult {
+pub async fn process_file(
+    wf: &Workflow,
+    file: &web_sys::File,
+    index: usize,
+    id: u64,
+) -> PhotoResult {
     let name = file.name();
     let report = match read_bytes(file).await {
-        Ok(bytes) => run_one(wf, &Input::new(name.clone(), bytes), index, &RunOptions::default()),
+        Ok(bytes) => run_one(
+            wf,
+            &Input::new(name.clone(), bytes),
+            index,
+            &RunOptions::default(),
+        ),
         Err(e) => unreadable(&name, &e),
     };
     let before = report
@@ -70,7 +80,9 @@ fn unreadable(name: &str, reason: &str) -> PhotoReport {
     PhotoReport {
         file: name.to_string(),
         status: Status::Failed,
-        error: Some(format!("{name}: the browser could not read the file ({reason})")),
+        error: Some(format!(
+            "{name}: the browser could not read the file ({reason})"
+        )),
         warnings: Vec::new(),
         steps: Vec::new(),
         artifacts: Vec::new(),

@@ -1,6 +1,7 @@
 //! The web app in a real browser (headless Chromium through wasm-bindgen-test-runner):
 //! `scripts/test-web.sh` runs these with the runner and driver set up.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
 
 use shotline_web::browser::yield_to_browser;
 use shotline_web::App;
@@ -60,7 +61,8 @@ fn file(name: &str, bytes: &[u8], mime: &str) -> web_sys::File {
 /// A small product-like photo: a dark square on a light grey background.
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbaImage::from_fn(width, height, |x, y| {
-        let inside = (width / 4..width * 3 / 4).contains(&x) && (height / 4..height * 3 / 4).contains(&y);
+        let inside =
+            (width / 4..width * 3 / 4).contains(&x) && (height / 4..height * 3 / 4).contains(&y);
         if inside {
             image::Rgba([40, 60, 140, 255])
         } else {
@@ -79,7 +81,12 @@ async fn wait_for_results(host: &Element, n: usize) -> Vec<Element> {
     for _ in 0..2400 {
         leptos::task::tick().await;
         let found = all(host, "photo-result");
-        if found.len() >= n && one(host, "progress").text_content().unwrap_or_default().is_empty() {
+        if found.len() >= n
+            && one(host, "progress")
+                .text_content()
+                .unwrap_or_default()
+                .is_empty()
+        {
             return found;
         }
         yield_to_browser().await;
@@ -111,7 +118,10 @@ async fn page_mounts_with_workflows_and_empty_state() {
         .unwrap()
         .expect("the file input has no label");
     assert!(label.text_content().unwrap().contains("choose files"));
-    assert!(one(&host, "empty-state").text_content().unwrap().contains("Drop product photos"));
+    assert!(one(&host, "empty-state")
+        .text_content()
+        .unwrap()
+        .contains("Drop product photos"));
     host.remove();
 }
 
@@ -128,17 +138,33 @@ async fn a_png_yields_a_downloadable_artifact() {
         .first()
         .and_then(|e| e.text_content())
         .unwrap_or_default();
-    assert_eq!(photo.get_attribute("data-status").as_deref(), Some("ok"), "{error}");
+    assert_eq!(
+        photo.get_attribute("data-status").as_deref(),
+        Some("ok"),
+        "{error}"
+    );
     let artifact = one(photo, "artifact");
-    assert!(artifact.get_attribute("data-mime").unwrap().starts_with("image/"));
-    assert!(one(&artifact, "artifact-name").text_content().unwrap().starts_with("tiny"));
+    assert!(artifact
+        .get_attribute("data-mime")
+        .unwrap()
+        .starts_with("image/"));
+    assert!(one(&artifact, "artifact-name")
+        .text_content()
+        .unwrap()
+        .starts_with("tiny"));
     let facts = one(&artifact, "artifact-facts").text_content().unwrap();
     assert!(facts.contains(" × ") && facts.contains(" px"), "{facts}");
     let link = one(&artifact, "download");
     assert!(link.get_attribute("href").unwrap().starts_with("blob:"));
     assert!(link.get_attribute("download").unwrap().starts_with("tiny"));
-    assert!(one(photo, "after").get_attribute("src").unwrap().starts_with("blob:"));
-    assert!(one(photo, "step-log").text_content().unwrap().contains("decode"));
+    assert!(one(photo, "after")
+        .get_attribute("src")
+        .unwrap()
+        .starts_with("blob:"));
+    assert!(one(photo, "step-log")
+        .text_content()
+        .unwrap()
+        .contains("decode"));
     assert!(all(&host, "empty-state").is_empty());
     host.remove();
 }
@@ -161,7 +187,10 @@ async fn a_text_file_fails_on_its_own_card() {
         .iter()
         .find(|r| r.text_content().unwrap().contains("notes.txt"))
         .expect("no card for notes.txt");
-    assert_eq!(failed.get_attribute("data-status").as_deref(), Some("failed"));
+    assert_eq!(
+        failed.get_attribute("data-status").as_deref(),
+        Some("failed")
+    );
     let reason = one(failed, "photo-error").text_content().unwrap();
     assert!(reason.starts_with("notes.txt: "), "{reason}");
     assert!(reason.contains("not a JPEG, PNG or WebP image"), "{reason}");

@@ -93,7 +93,9 @@ fn artifact_row(a: &ArtifactView) -> impl IntoView {
         art.width,
         art.height,
         format_size(art.size),
-        art.quality.map(|q| format!(" · quality {q}")).unwrap_or_default()
+        art.quality
+            .map(|q| format!(" · quality {q}"))
+            .unwrap_or_default()
     );
     let link = match &a.url {
         Ok(url) => view! {
@@ -118,11 +120,23 @@ fn artifact_row(a: &ArtifactView) -> impl IntoView {
 
 /// Pass/fail for a channel, with the failing rules listed (and all rules in the tooltip).
 fn compliance_badge(c: &Compliance) -> impl IntoView {
-    let channel = c.channel.id().replace('_', " ");
+    let id = c.channel.id().replace('_', " ");
+    let mut chars = id.chars();
+    let channel: String = chars
+        .next()
+        .map(|f| f.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
     let tooltip = c
         .rules
         .iter()
-        .map(|r| format!("{} {}: {}", if r.pass { "✓" } else { "✗" }, r.rule, r.detail))
+        .map(|r| {
+            format!(
+                "{} {}: {}",
+                if r.pass { "✓" } else { "✗" },
+                r.rule,
+                r.detail
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let failing = c

@@ -130,14 +130,113 @@ fn check_pixels(name: &str, w: u32, h: u32, limits: &Limits) -> Result<()> {
 fn image_error(name: &str, e: image::ImageError) -> Error {
     use image::ImageError as E;
     match e {
-        E::Unsupported(u) => decode_error(name, format!("this kind of image is not supported ({u})")),
+        E::Unsupported(u) => {
+            decode_error(name, format!("this kind of image is not supported ({u})"))
+        }
         E::Limits(_) => decode_error(name, "the image is too large to read"),
         _ => decode_error(name, DAMAGED),
     }
 }
 
 /// JPEG via zune-jpeg: headers first (dimensions, EXIF), then pixels straight into RGBA.
+///
+/// zune-jpeg 0.4 can panic on some corrupt files (a scan naming a Huffman table that was never
+/// defined unwraps a `None`), so the marker structure is checked first ([`jpeg_tables_defined`]);
+/// on native targets a panic that still slips through is caught and reported as a damaged file.
 fn decode_jpeg(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Raster, Option<u8>)> {
+    if !jpeg_tables_defined(bytes) {
+        return Err(decode_error(name, DAMAGED));
+    }
+    std::panic::catch_unwind(|| decode_jpeg_unchecked(name, bytes, limits))
+        .unwrap_or_else(|_| Err(decode_error(name, DAMAGED)))
+}
+
+/// Walks a JPEG's markers and checks that every Huffman table a scan uses was defined before it
+/// (ITU-T T.81 B.2.4.2, B.2.3). Truncated data passes: the decoder reports it. Entropy-coded
+/// data is skipped to the next marker (0xFF not followed by 0x00 or a restart marker).
+pub fn jpeg_tables_defined(b: &[u8]) -> bool {
+    let mut dc = [false; 4];
+    let mut ac = [false; 4];
+    let mut progressive = false;
+    let mut i = 2usize;
+    loop {
+        while b.get(i) == Some(&0xFF) && b.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (b.get(i), b.get(i + 1)) else {
+            return true;
+        };
+        if marker == 0xD9 {
+            return true;
+        }
+        if (0xD0..=0xD7).contains(&marker) || marker == 0x01 {
+            i += 2;
+            continue;
+        }
+        let Some(len) = b
+            .get(i + 2..i + 4)
+            .map(|l| u16::from_be_bytes([l[0], l[1]]) as usize)
+        else {
+            return true;
+        };
+        let seg = &b[(i + 4).min(b.len())..(i + 2 + len).min(b.len())];
+        match marker {
+            0xC2 => progressive = true,
+            0xC4 => {
+                let mut j = 0;
+                while j + 17 <= seg.len() {
+                    let (class, id) = (seg[j] >> 4, (seg[j] & 0x0F) as usize);
+                    let n: usize = seg[j + 1..j + 17].iter().map(|&c| c as usize).sum();
+                    if id < 4 {
+                        if class == 0 {
+                            dc[id] = true;
+                        } else {
+                            ac[id] = true;
+                        }
+                    }
+                    j += 17 + n;
+                }
+            }
+            0xDA => {
+                let ns = *seg.first().unwrap_or(&0) as usize;
+                let ss = seg.get(1 + ns * 2).copied().unwrap_or(0);
+                let ah = seg.get(3 + ns * 2).map(|a| a >> 4).unwrap_or(0);
+                for k in 0..ns {
+                    let Some(&t) = seg.get(2 + k * 2) else {
+                        return true;
+                    };
+                    let (td, ta) = ((t >> 4) as usize, (t & 0x0F) as usize);
+                    let need_dc = !progressive || (ss == 0 && ah == 0);
+                    let need_ac = !progressive || ss > 0;
+                    if (need_dc && !dc.get(td).copied().unwrap_or(false))
+                        || (need_ac && !ac.get(ta).copied().unwrap_or(false))
+                    {
+                        return false;
+                    }
+                }
+                // Skip the entropy-coded data.
+                let mut k = i + 2 + len;
+                loop {
+                    match (b.get(k), b.get(k + 1)) {
+                        (Some(0xFF), Some(&m)) if m != 0 && !(0xD0..=0xD7).contains(&m) => break,
+                        (Some(_), Some(_)) => k += 1,
+                        _ => return true,
+                    }
+                }
+                i = k;
+                continue;
+            }
+            _ => {}
+        }
+        i += 2 + len;
+    }
+}
+
+fn decode_jpeg_unchecked(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(Raster, Option<u8>)> {
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
     // zune-jpeg's own size caps (16384 by default) would hide our clearer TooLarge error.
@@ -159,8 +258,7 @@ fn decode_jpeg(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Raster, Opt
         .output_buffer_size()
         .ok_or_else(|| decode_error(name, DAMAGED))?;
     let mut buf = vec![0u8; size];
-    dec.decode_into(&mut buf)
-        .map_err(|e| jpeg_error(name, e))?;
+    dec.decode_into(&mut buf).map_err(|e| jpeg_error(name, e))?;
     let (w, h) = (w as u32, h as u32);
     let img = match out_cs {
         ColorSpace::RGBA => Raster::from_rgba(w, h, buf)?,
@@ -190,7 +288,10 @@ fn jpeg_error(name: &str, e: zune_jpeg::errors::DecodeErrors) -> Error {
             name,
             format!("this kind of JPEG is not supported ({u:?}); re-save it as a standard JPEG"),
         ),
-        D::ExhaustedData => decode_error(name, "the file is cut short (incomplete upload or download?)"),
+        D::ExhaustedData => decode_error(
+            name,
+            "the file is cut short (incomplete upload or download?)",
+        ),
         _ => decode_error(name, DAMAGED),
     }
 }
@@ -299,7 +400,7 @@ pub fn orient(img: Raster, orientation: u8) -> Raster {
 /// Encodes an image. JPEG flattens alpha onto `matte`.
 ///
 /// - JPEG: jpeg-encoder, baseline, Annex K tables scaled by libjpeg's quality formula, 4:2:0 chroma
-///   below quality 90 and 4:4:4 from 90 up (the encoder's own rule), optimised Huffman tables.
+///   below quality 90 and 4:4:4 from 90 up (the encoder's own rule), standard Huffman tables.
 ///   Flat white stays exactly 255,255,255 (see the `white_stays_white` test).
 /// - PNG: `image`'s encoder, default deflate and adaptive filtering; RGB when fully opaque.
 /// - WebP: lossless (VP8L), the only WebP the pure-Rust encoder writes.
@@ -319,8 +420,9 @@ pub fn encode(img: &Raster, format: Format, quality: u8, matte: [u8; 4]) -> Resu
                     "{w}×{h} is too large for JPEG (at most 65535 pixels a side)"
                 )));
             };
-            let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
-            enc.set_optimized_huffman_tables(true);
+            // Standard (not optimised) Huffman tables: zune-jpeg 0.4 misreads jpeg-encoder's
+            // optimised ones (the lower half of a 4:4:4 image came out wrong).
+            let enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
             let result = if transparent {
                 let rgb = flatten(img, matte);
                 enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
@@ -440,12 +542,20 @@ pub fn encode_within(
 pub fn jpeg_quality(bytes: &[u8]) -> Option<u8> {
     let table = jpeg_luma_table(bytes)?;
     (1..=100u8).min_by_key(|&q| {
-        let scale = if q < 50 { 5000 / q as u32 } else { 200 - 2 * q as u32 };
+        let scale = if q < 50 {
+            5000 / q as u32
+        } else {
+            200 - 2 * q as u32
+        };
         // DQT entries are in zig-zag order, like ANNEX_K_LUMA below.
         ANNEX_K_LUMA
             .iter()
             .zip(table.iter())
-            .map(|(&t, &v)| ((t as u32 * scale + 50) / 100).clamp(1, 255).abs_diff(v as u32))
+            .map(|(&t, &v)| {
+                ((t as u32 * scale + 50) / 100)
+                    .clamp(1, 255)
+                    .abs_diff(v as u32)
+            })
             .sum::<u32>()
     })
 }
@@ -589,7 +699,9 @@ mod tests {
         for f in [Format::Png, Format::Webp] {
             let bytes = encode(&img, f, 90, [255; 4]).unwrap();
             assert_eq!(sniff(&bytes), Some(f));
-            assert!(!bytes.windows(4).any(|w| w == b"eXIf" || w == b"EXIF" || w == b"iCCP"));
+            assert!(!bytes
+                .windows(4)
+                .any(|w| w == b"eXIf" || w == b"EXIF" || w == b"iCCP"));
             let d = decode("t", &bytes, &Limits::default()).unwrap();
             assert_eq!(d.format, f);
             assert_eq!(d.image, img, "{f:?} is lossless");
@@ -627,7 +739,11 @@ mod tests {
         let mut wp = encode(&product(16, 16), Format::Webp, 90, [255; 4]).unwrap();
         let bits: u32 = 15999 | (12499 << 14);
         wp[21..25].copy_from_slice(&bits.to_le_bytes());
-        for (bytes, (w, h)) in [(j, (20000, 10000)), (p, (20000, 10000)), (wp, (16000, 12500))] {
+        for (bytes, (w, h)) in [
+            (j, (20000, 10000)),
+            (p, (20000, 10000)),
+            (wp, (16000, 12500)),
+        ] {
             let t = std::time::Instant::now();
             let e = decode("big.jpg", &bytes, &limits).unwrap_err();
             assert!(t.elapsed().as_millis() < 50, "{:?}", t.elapsed());
@@ -755,7 +871,13 @@ mod tests {
             let want = orient(img.clone(), o as u8);
             assert_eq!(out.dimensions(), want.dimensions(), "orientation {o}");
             let (w, h) = out.dimensions();
-            for (x, y) in [(3, 3), (w - 4, 3), (3, h - 4), (w - 4, h - 4), (w / 2, h / 2)] {
+            for (x, y) in [
+                (3, 3),
+                (w - 4, 3),
+                (3, h - 4),
+                (w - 4, h - 4),
+                (w / 2, h / 2),
+            ] {
                 let (p, q) = (out.get(x, y), want.get(x, y));
                 assert!(
                     (0..3).all(|c| p[c].abs_diff(q[c]) < 40),
@@ -841,15 +963,20 @@ mod tests {
 mod scratch {
     use super::*;
     #[test]
-    fn scratch_compare() {
-        let img = Raster::new(16, 16, [255, 0, 0, 255]);
-        for q in [60u8, 85, 90, 95] {
+    fn scratch_white() {
+        let img = Raster::new(16, 16, [255; 4]);
+        let mut bad = vec![];
+        for q in 1..=100u8 {
             let j = encode(&img, Format::Jpeg, q, [255; 4]).unwrap();
-            let z = decode("t", &j, &Limits::default()).unwrap().image.get(8, 8);
-            let jd = image::load_from_memory_with_format(&j, image::ImageFormat::Jpeg).unwrap().to_rgba8();
-            let mut d = zune_jpeg::JpegDecoder::new_with_options(&j[..], zune_jpeg::zune_core::options::DecoderOptions::new_safe().jpeg_set_out_colorspace(zune_jpeg::zune_core::colorspace::ColorSpace::RGB));
-            let safe = d.decode().unwrap();
-            println!("q{q}: zune-fast-rgba {:?} safe-rgb {:?} jpeg-decoder {:?}", z, &safe[..3], jd.get_pixel(8, 8));
+            let d = decode("t", &j, &Limits::default()).unwrap().image;
+            let jd = image::load_from_memory_with_format(&j, image::ImageFormat::Jpeg)
+                .unwrap()
+                .to_rgba8();
+            let dc = super::jpeg_luma_table(&j).unwrap()[0];
+            if d.get(0, 0) != [255; 4] || jd.get_pixel(0, 0).0 != [255; 4] {
+                bad.push((q, dc, d.get(0, 0)[0], jd.get_pixel(0, 0).0[0]));
+            }
         }
+        println!("BAD {bad:?}");
     }
 }

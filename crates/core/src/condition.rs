@@ -450,7 +450,7 @@ mod tests {
                 true,
             ),
             (
-                json!({"field":"file.name","op":"matches","value":"img_00[0-3]?.jpg"}),
+                json!({"field":"file.name","op":"matches","value":"img_00[0-4]?.jpg"}),
                 true,
             ),
             (

@@ -554,7 +554,8 @@ pub fn expand_name(
         };
         let key = after[..j].trim().trim_start_matches("product.");
         let value = match key {
-            "sku" if product.get("sku").is_empty() => file.stem.clone(),
+            "sku" if product.get("sku").trim().is_empty() => file.stem.clone(),
+            "sku" => product.get("sku").trim().to_string(),
             "stem" => file.stem.clone(),
             "channel" => channel.unwrap_or("image").to_string(),
             "index" => index.to_string(),
@@ -695,7 +696,7 @@ mod tests {
         );
         assert_eq!(
             expand_name("../../etc/passwd", &file, &product, None, 1, Format::Jpeg),
-            "-..-etc-passwd.jpg".trim_start_matches('-')
+            "etc-passwd.jpg"
         );
     }
 

@@ -5,20 +5,35 @@ use crate::model::Workflow;
 /// (id, JSON) of every bundled workflow.
 pub const BUNDLED: [(&str, &str); 5] = [
     ("amazon-main", include_str!("../templates/amazon-main.json")),
-    ("shopify-instagram", include_str!("../templates/shopify-instagram.json")),
-    ("jewellery-glare-amazon", include_str!("../templates/jewellery-glare-amazon.json")),
-    ("social-watermark", include_str!("../templates/social-watermark.json")),
+    (
+        "shopify-instagram",
+        include_str!("../templates/shopify-instagram.json"),
+    ),
+    (
+        "jewellery-glare-amazon",
+        include_str!("../templates/jewellery-glare-amazon.json"),
+    ),
+    (
+        "social-watermark",
+        include_str!("../templates/social-watermark.json"),
+    ),
     ("by-category", include_str!("../templates/by-category.json")),
 ];
 
 /// Every bundled workflow, parsed. (Each is parsed and validated in the tests, so none is dropped.)
 pub fn all() -> Vec<(&'static str, Workflow)> {
-    BUNDLED.iter().filter_map(|(id, json)| crate::validate::parse(json).ok().map(|w| (*id, w))).collect()
+    BUNDLED
+        .iter()
+        .filter_map(|(id, json)| crate::validate::parse(json).ok().map(|w| (*id, w)))
+        .collect()
 }
 
 /// One bundled workflow by id.
 pub fn get(id: &str) -> Option<Workflow> {
-    BUNDLED.iter().find(|(i, _)| *i == id).and_then(|(_, j)| crate::validate::parse(j).ok())
+    BUNDLED
+        .iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, j)| crate::validate::parse(j).ok())
 }
 
 #[cfg(test)]

@@ -109,12 +109,8 @@ mod tests {
     /// Alpha 0 becomes exactly the colour, alpha 255 keeps its colour, all alpha becomes 255.
     #[test]
     fn exact_values() {
-        let mut img = Raster::from_rgba(
-            3,
-            1,
-            vec![10, 20, 30, 0, 10, 20, 30, 255, 0, 0, 0, 128],
-        )
-        .unwrap();
+        let mut img =
+            Raster::from_rgba(3, 1, vec![10, 20, 30, 0, 10, 20, 30, 255, 0, 0, 0, 128]).unwrap();
         apply(&mut img, &Background::default()).unwrap();
         assert_eq!(img.get(0, 0), [255, 255, 255, 255]);
         assert_eq!(img.get(1, 0), [10, 20, 30, 255]);
@@ -178,10 +174,17 @@ mod tests {
     fn validation() {
         assert!(Background::default().validate().is_empty());
         for ok in ["#fff", "#F0F0F0", "transparent", "Transparent"] {
-            assert!(Background { color: ok.into() }.validate().is_empty(), "{ok}");
+            assert!(
+                Background { color: ok.into() }.validate().is_empty(),
+                "{ok}"
+            );
         }
         for bad in ["white", "#12345", "#FFFFFF80", ""] {
-            assert_eq!(Background { color: bad.into() }.validate().len(), 1, "{bad}");
+            assert_eq!(
+                Background { color: bad.into() }.validate().len(),
+                1,
+                "{bad}"
+            );
         }
     }
 }

@@ -124,13 +124,9 @@ pub fn apply(img: &mut Raster, p: &CropToSubject) -> Result<()> {
 fn frame_size(sw: u32, sh: u32, fill: f32, aspect: Option<f32>) -> (u32, u32) {
     let a = aspect.unwrap_or(sw as f32 / sh as f32);
     let (w, h) = (sw as f32, sh as f32);
-    let (fw, fh) = if w / a >= h {
-        let fw = (w / fill).round();
-        (fw, (fw / a).round())
-    } else {
-        let fh = (h / fill).round();
-        ((fh * a).round(), fh)
-    };
+    // The exact frame first, rounded once, so both sides stay within half a pixel.
+    let exact_w = (w / fill).max(a * h / fill);
+    let (fw, fh) = (exact_w.round(), (exact_w / a).round());
     let cap = u32::MAX as f32;
     (
         (fw.min(cap) as u32).max(sw).max(1),
@@ -214,8 +210,10 @@ mod tests {
     fn opaque_box(img: &Raster) -> (u32, u32, u32, u32) {
         let w = img.width() as usize;
         let raw = img.as_raw();
-        bounding_box(w, img.height() as usize, 1, |x, y| raw[(y * w + x) * 4 + 3] >= 128)
-            .unwrap()
+        bounding_box(w, img.height() as usize, 1, |x, y| {
+            raw[(y * w + x) * 4 + 3] >= 128
+        })
+        .unwrap()
     }
 
     proptest! {
@@ -227,8 +225,8 @@ mod tests {
             bx in 0.0f32..1.0, by in 0.0f32..1.0, bw in 0.02f32..1.0, bh in 0.02f32..1.0,
             fill in 0.3f32..=1.0, aspect in prop::option::of(0.3f32..3.0), align in 0u8..3,
         ) {
-            let sw = ((bw * w as f32) as u32).max(1);
-            let sh = ((bh * h as f32) as u32).max(1);
+            let sw = ((bw * w as f32) as u32).max(3);
+            let sh = ((bh * h as f32) as u32).max(3);
             let x0 = ((w - sw) as f32 * bx) as u32;
             let y0 = ((h - sh) as f32 * by) as u32;
             let mut img = boxed(w, h, (x0, y0, sw, sh));
@@ -288,7 +286,12 @@ mod tests {
         let truth = bounding_box(w, 360, 1, |x, y| scene.mask[y * w + x] >= 128).unwrap();
         let mut img = scene.img.clone();
         let got = subject_box(&img, false, 12.0).unwrap();
-        for (a, b) in [(got.0, truth.0), (got.1, truth.1), (got.2, truth.2), (got.3, truth.3)] {
+        for (a, b) in [
+            (got.0, truth.0),
+            (got.1, truth.1),
+            (got.2, truth.2),
+            (got.3, truth.3),
+        ] {
             assert!((a as i64 - b as i64).abs() <= 2, "{got:?} vs {truth:?}");
         }
         apply(&mut img, &CropToSubject::default()).unwrap();
@@ -314,7 +317,7 @@ mod tests {
     /// Padding beyond the photo uses `pad_color` when given.
     #[test]
     fn pad_colour() {
-        let mut img = boxed(100, 100, (0, 0, 100, 100));
+        let mut img = boxed(100, 100, (10, 10, 80, 80));
         apply(
             &mut img,
             &CropToSubject {
@@ -324,9 +327,10 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(img.dimensions(), (200, 200));
+        assert_eq!(img.dimensions(), (160, 160));
         assert_eq!(img.get(0, 0), [0, 255, 0, 255]);
-        assert_eq!(img.get(100, 100), [200, 10, 10, 255]);
+        assert_eq!(img.get(35, 35), [0, 0, 0, 0], "the photo's own pixels");
+        assert_eq!(img.get(80, 80), [200, 10, 10, 255]);
     }
 
     #[test]

@@ -74,7 +74,13 @@ impl AutoEnhance {
         }
         check_range(&mut p, "clip_percent", self.clip_percent, 0.0, 10.0);
         check_range(&mut p, "sharpen_radius", self.sharpen_radius, 0.3, 20.0);
-        check_range(&mut p, "sharpen_threshold", self.sharpen_threshold, 0.0, 64.0);
+        check_range(
+            &mut p,
+            "sharpen_threshold",
+            self.sharpen_threshold,
+            0.0,
+            64.0,
+        );
         p
     }
 }
@@ -162,23 +168,24 @@ pub fn auto_enhance(img: &mut Raster, p: &AutoEnhance) -> Result<()> {
     }
 
     let vib = 0.5 * p.vibrance * s;
+    // 1 − HSV saturation is min / max: a reciprocal table saves a division per pixel.
+    let recip: [f32; 256] = std::array::from_fn(|v| if v == 0 { 0.0 } else { 1.0 / v as f32 });
     for px in img.pixels_mut() {
         if px[3] == 0 {
             continue;
         }
-        let mut rgb = [0, 1, 2].map(|c| luts[c][px[c] as usize] as f32);
-        if vib > 0.0 {
-            let max = rgb[0].max(rgb[1]).max(rgb[2]);
-            let min = rgb[0].min(rgb[1]).min(rgb[2]);
-            if max > min {
-                let sat = (max - min) / max;
-                let k = 1.0 + vib * (1.0 - sat);
-                let y = luma3(rgb);
-                rgb = rgb.map(|v| y + (v - y) * k);
-            }
+        let rgb = [0, 1, 2].map(|c| luts[c][px[c] as usize]);
+        let max = rgb[0].max(rgb[1]).max(rgb[2]);
+        let min = rgb[0].min(rgb[1]).min(rgb[2]);
+        if vib <= 0.0 || max == min {
+            px[..3].copy_from_slice(&rgb);
+            continue;
         }
+        let k = 1.0 + vib * min as f32 * recip[max as usize];
+        let f = rgb.map(|v| v as f32);
+        let y = luma3(f);
         for c in 0..3 {
-            px[c] = to_u8(rgb[c]);
+            px[c] = to_u8(y + (f[c] - y) * k);
         }
     }
 
@@ -192,7 +199,10 @@ pub fn auto_enhance(img: &mut Raster, p: &AutoEnhance) -> Result<()> {
 /// A regular-grid subsample of subject pixels as 0..=1 RGB: alpha ≥ 128, pure white excluded.
 fn subject_samples(img: &Raster) -> Vec<[f32; 3]> {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let step = ((w * h) as f64 / STAT_SAMPLES as f64).sqrt().ceil().max(1.0) as usize;
+    let step = ((w * h) as f64 / STAT_SAMPLES as f64)
+        .sqrt()
+        .ceil()
+        .max(1.0) as usize;
     let data = img.as_raw();
     let mut out = Vec::with_capacity((w / step + 1) * (h / step + 1));
     for y in (0..h).step_by(step) {
@@ -284,29 +294,47 @@ fn to_u8(v: f32) -> u8 {
 /// Unsharp mask on luma, added equally to R, G and B; see `auto_enhance`.
 fn unsharp_mask(img: &mut Raster, amount: f32, sigma: f32, threshold: f32) {
     let (w, h) = (img.width() as usize, img.height() as usize);
+    let radii: Vec<usize> = box_radii(sigma).into_iter().filter(|&r| r > 0).collect();
+    let Some((&last, first)) = radii.split_last() else {
+        return; // the blur would be the identity: nothing to sharpen
+    };
     // Luma in 1/16 levels (0..=4080): Rec. 709 weights in 1/256 (54 + 183 + 19 = 256).
-    let luma: Vec<u16> = img
-        .pixels()
-        .map(|p| ((54 * p[0] as u32 + 183 * p[1] as u32 + 19 * p[2] as u32) >> 4) as u16)
-        .collect();
-    let blurred = gaussian_blur_u16(&luma, w, h, sigma);
-    let thr = threshold * 16.0;
-    let k = amount / 16.0;
-    for ((px, &l), &b) in img.pixels_mut().zip(&luma).zip(&blurred) {
-        let d = l as f32 - b as f32;
-        if px[3] == 0 || d.abs() <= thr {
-            continue;
-        }
-        let add = d * k;
-        for c in px.iter_mut().take(3) {
-            *c = to_u8(*c as f32 + add);
+    let luma16 = |p: &[u8]| (54 * p[0] as u32 + 183 * p[1] as u32 + 19 * p[2] as u32) >> 4;
+    let mut plane: Vec<u16> = img.pixels().map(|p| luma16(p) as u16).collect();
+    let mut scratch = Vec::new();
+    if !first.is_empty() {
+        let mut tmp = vec![0u16; plane.len()];
+        for &r in first {
+            box_h(&mut plane, w, r, &mut scratch);
+            box_v(&plane, w, h, r, |y, row| {
+                tmp[y * w..(y + 1) * w].copy_from_slice(row)
+            });
+            std::mem::swap(&mut plane, &mut tmp);
         }
     }
+    // The last vertical pass streams its rows straight into the pixels: no second plane.
+    box_h(&mut plane, w, last, &mut scratch);
+    let thr = threshold * 16.0;
+    let k = amount / 16.0;
+    let data = img.as_raw_mut();
+    box_v(&plane, w, h, last, |y, blurred| {
+        let row = &mut data[y * w * 4..(y + 1) * w * 4];
+        for (px, &b) in row.chunks_exact_mut(4).zip(blurred) {
+            let d = luma16(px) as f32 - b as f32;
+            if px[3] == 0 || d.abs() <= thr {
+                continue;
+            }
+            let add = d * k;
+            for c in px.iter_mut().take(3) {
+                *c = to_u8(*c as f32 + add);
+            }
+        }
+    });
 }
 
 /// Radii of three box blurs whose succession approximates a Gaussian of `sigma`
 /// (Kovesi 2010, "Fast almost-Gaussian filtering").
-pub(crate) fn box_radii(sigma: f32) -> [usize; 3] {
+fn box_radii(sigma: f32) -> [usize; 3] {
     let n = 3.0f32;
     let w_ideal = (12.0 * sigma * sigma / n + 1.0).sqrt();
     let mut wl = w_ideal.floor() as i64;
@@ -319,42 +347,57 @@ pub(crate) fn box_radii(sigma: f32) -> [usize; 3] {
     let m = ((12.0 * sigma * sigma - n * wlf * wlf - 4.0 * n * wlf - 3.0 * n) / (-4.0 * wlf - 4.0))
         .round()
         .max(0.0) as usize;
-    [0, 1, 2].map(|i| if i < m { (wl as usize - 1) / 2 } else { (wu as usize - 1) / 2 })
+    [0, 1, 2].map(|i| {
+        if i < m {
+            (wl as usize - 1) / 2
+        } else {
+            (wu as usize - 1) / 2
+        }
+    })
 }
 
-/// An almost-Gaussian blur of a one-channel plane (edges clamped). O(pixels) per box, whatever
-/// the radius.
-pub(crate) fn gaussian_blur_u16(src: &[u16], w: usize, h: usize, sigma: f32) -> Vec<u16> {
-    let mut a = src.to_vec();
-    if w == 0 || h == 0 {
+/// An almost-Gaussian blur of a one-channel plane (edges clamped), as `unsharp_mask` runs it.
+#[cfg(test)]
+fn gaussian_blur_u16(mut a: Vec<u16>, w: usize, h: usize, sigma: f32) -> Vec<u16> {
+    if w == 0 || h == 0 || a.len() != w * h {
         return a;
     }
     let mut b = vec![0u16; a.len()];
+    let mut scratch = Vec::new();
     for r in box_radii(sigma) {
         if r == 0 {
             continue;
         }
-        box_h(&a, &mut b, w, r);
-        box_v(&b, &mut a, w, h, r);
+        box_h(&mut a, w, r, &mut scratch);
+        box_v(&a, w, h, r, |y, row| {
+            b[y * w..(y + 1) * w].copy_from_slice(row)
+        });
+        std::mem::swap(&mut a, &mut b);
     }
     a
 }
 
-fn box_h(src: &[u16], dst: &mut [u16], w: usize, r: usize) {
-    let n = (2 * r + 1) as u32;
-    for (s, d) in src.chunks_exact(w).zip(dst.chunks_exact_mut(w)) {
-        let at = |i: isize| s[i.clamp(0, w as isize - 1) as usize] as u32;
-        let mut sum: u32 = (-(r as isize)..=r as isize).map(at).sum();
-        for (x, out) in d.iter_mut().enumerate() {
-            *out = ((sum + n / 2) / n) as u16;
-            let x = x as isize;
-            sum = sum + at(x + r as isize + 1) - at(x - r as isize);
+/// Horizontal box mean of radius `r` in place, edges clamped (rows are padded into `scratch`).
+fn box_h(plane: &mut [u16], w: usize, r: usize, scratch: &mut Vec<u32>) {
+    let inv = 1.0 / (2 * r + 1) as f32;
+    for row in plane.chunks_exact_mut(w) {
+        scratch.clear();
+        scratch.extend(std::iter::repeat_n(row[0] as u32, r + 1));
+        scratch.extend(row.iter().map(|&v| v as u32));
+        scratch.extend(std::iter::repeat_n(row[w - 1] as u32, r + 1));
+        // scratch[i] is the source at x = i - r - 1.
+        let mut sum: u32 = scratch[1..2 * r + 2].iter().sum();
+        for (x, out) in row.iter_mut().enumerate() {
+            *out = (sum as f32 * inv + 0.5) as u16;
+            sum = sum + scratch[x + 2 * r + 2] - scratch[x + 1];
         }
     }
 }
 
-fn box_v(src: &[u16], dst: &mut [u16], w: usize, h: usize, r: usize) {
-    let n = (2 * r + 1) as u32;
+/// Vertical box mean of radius `r`, edges clamped: one running sum per column. Each finished
+/// row goes to `emit(y, row)`.
+fn box_v(src: &[u16], w: usize, h: usize, r: usize, mut emit: impl FnMut(usize, &[u16])) {
+    let inv = 1.0 / (2 * r + 1) as f32;
     let row = |y: isize| {
         let y = y.clamp(0, h as isize - 1) as usize;
         &src[y * w..(y + 1) * w]
@@ -365,14 +408,15 @@ fn box_v(src: &[u16], dst: &mut [u16], w: usize, h: usize, r: usize) {
             *a += v as u32;
         }
     }
+    let mut out = vec![0u16; w];
     for y in 0..h {
-        let out = &mut dst[y * w..(y + 1) * w];
         let add = row(y as isize + r as isize + 1);
         let sub = row(y as isize - r as isize);
-        for x in 0..w {
-            out[x] = ((acc[x] + n / 2) / n) as u16;
-            acc[x] = acc[x] + add[x] as u32 - sub[x] as u32;
+        for (((o, a), &p), &m) in out.iter_mut().zip(acc.iter_mut()).zip(add).zip(sub) {
+            *o = (*a as f32 * inv + 0.5) as u16;
+            *a = *a + p as u32 - m as u32;
         }
+        emit(y, &out);
     }
 }
 
@@ -611,7 +655,10 @@ mod tests {
         };
         adjust(&mut grey, &warm).unwrap();
         let g = grey.get(0, 0);
-        assert!(g[0] > 128 && g[1] == 128 && g[2] < 128, "warming a grey: {g:?}");
+        assert!(
+            g[0] > 128 && g[1] == 128 && g[2] < 128,
+            "warming a grey: {g:?}"
+        );
     }
 
     /// Saturation −1 makes every pixel grey; positive contrast spreads values.
@@ -627,7 +674,10 @@ mod tests {
         )
         .unwrap();
         let p = img.get(0, 0);
-        assert!(p[0].abs_diff(p[1]) <= 1 && p[1].abs_diff(p[2]) <= 1, "{p:?}");
+        assert!(
+            p[0].abs_diff(p[1]) <= 1 && p[1].abs_diff(p[2]) <= 1,
+            "{p:?}"
+        );
 
         let mut img = Raster::new(2, 1, [100, 100, 100, 255]);
         img.put(1, 0, [160, 160, 160, 255]);
@@ -778,7 +828,7 @@ mod tests {
             assert!((var.sqrt() - sigma).abs() / sigma < 0.3, "sigma {sigma}");
         }
         let flat = vec![1234u16; 30 * 20];
-        assert_eq!(gaussian_blur_u16(&flat, 30, 20, 4.0), flat);
+        assert_eq!(gaussian_blur_u16(flat.clone(), 30, 20, 4.0), flat);
     }
 
     /// Defaults validate; out-of-range fields are named.

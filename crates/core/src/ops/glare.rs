@@ -48,9 +48,10 @@ const CHROMA_RESTORE: f32 = 0.5;
 /// times 1 − smoothstep(0.12, 0.35) of HSV saturation (specular glare is bright and colourless).
 /// Pixels at or below T, or saturated, get 0 and are not touched.
 ///
-/// A proxy grid (cells of ⌈max side / 256⌉ pixels) collects the non-highlight colour of each
-/// cell; a normalised box blur over it (radius 2 cells, twice) gives each highlight the colour of
-/// its surroundings. A highlight's luma L is compressed by a soft knee,
+/// A proxy grid (cells of ⌈max side / 256⌉ pixels, sampled on a 4×4 grid per cell) collects the
+/// non-highlight colour of each cell; a normalised box blur over it (radius 2 cells, twice), with the inside of large
+/// highlights filled from a coarser pyramid level, gives each highlight the colour of its
+/// surroundings. A highlight's luma L is compressed by a soft knee,
 /// L' = T + K·(1 − e^(−(L − T)/K)) with K = 0.35·(255 − T) (continuous, slope 1 at T), and it
 /// takes on half of the surrounding chroma; the pixel then moves toward that colour by
 /// mask × strength (× alpha).
@@ -79,9 +80,11 @@ pub fn apply(img: &mut Raster, p: &ReduceGlare) -> Result<()> {
     let mut count = vec![0u32; gw * gh];
     let mut any_highlight = false;
     let mut opaque = true;
-    for (y, row) in img.as_raw().chunks_exact(w * 4).enumerate() {
+    // The statistics are a decision, not the output: a 4×4 sample grid per cell is enough.
+    let step = (cell / 4).max(1);
+    for (y, row) in img.as_raw().chunks_exact(w * 4).enumerate().step_by(step) {
         let base = (y / cell) * gw;
-        for (px, &cx) in row.chunks_exact(4).zip(&cols) {
+        for (px, &cx) in row.chunks_exact(4).zip(&cols).step_by(step) {
             let i = base + cx;
             if px[3] != 255 {
                 opaque = false;
@@ -122,11 +125,15 @@ pub fn apply(img: &mut Raster, p: &ReduceGlare) -> Result<()> {
     let knee = 0.35 * (255.0 - t);
     let strength = p.strength.clamp(0.0, 1.0);
     let inv = 1.0 / cell as f32;
+    // Conservative: the integer weights differ from Rec. 709 by < 1 level.
+    let t_floor = ((t - 2.0).max(0.0) * 256.0) as u32;
     for (y, row) in img.as_raw_mut().chunks_exact_mut(w * 4).enumerate() {
         let base = (y / cell) * gw;
         let fy = ((y as f32 + 0.5) * inv - 0.5).clamp(0.0, (gh - 1) as f32);
         for (x, (px, &cx)) in row.chunks_exact_mut(4).zip(&cols).enumerate() {
-            if px[3] == 0 || backdrop[base + cx] {
+            // Integer luma (weights in 1/256) rejects most pixels before any float work.
+            let l256 = 54 * px[0] as u32 + 183 * px[1] as u32 + 19 * px[2] as u32;
+            if px[3] == 0 || l256 < t_floor || backdrop[base + cx] {
                 continue;
             }
             let m = highlight_mask(px, t);
@@ -176,7 +183,9 @@ fn highlight_mask(px: &[u8], t: f32) -> f32 {
 fn backdrop_cells(bright: &[u32], white: &[u32], count: &[u32], gw: usize, gh: usize) -> Vec<bool> {
     let n = gw * gh;
     let is_bright: Vec<bool> = (0..n).map(|i| bright[i] * 2 >= count[i].max(1)).collect();
-    let is_white: Vec<bool> = (0..n).map(|i| count[i] > 0 && white[i] == count[i]).collect();
+    let is_white: Vec<bool> = (0..n)
+        .map(|i| count[i] > 0 && white[i] == count[i])
+        .collect();
     let mut backdrop = vec![false; n];
     let mut stack = Vec::new();
 
@@ -202,7 +211,9 @@ fn backdrop_cells(bright: &[u32], white: &[u32], count: &[u32], gw: usize, gh: u
         stack.push(i);
         region.clear();
         region.push(i);
-        flood(&mut seen, &mut stack, &is_white, gw, gh, &mut |j| region.push(j));
+        flood(&mut seen, &mut stack, &is_white, gw, gh, &mut |j| {
+            region.push(j)
+        });
         if region.len() >= min_cells {
             for &j in &region {
                 backdrop[j] = true;
@@ -253,7 +264,8 @@ fn flood(
 }
 
 /// Per cell, the chroma (colour minus its luma) of the non-highlight surroundings: a normalised
-/// box blur (radius 2, twice) of the weighted colour sums. Zero where no surroundings exist.
+/// box blur (radius 2, twice) of the weighted colour sums; cells still without surroundings (the
+/// inside of a large highlight) are filled from coarser levels of a pyramid, then smoothed.
 fn surround_chroma(rgb: Vec<[f32; 3]>, weight: Vec<f32>, gw: usize, gh: usize) -> Vec<[f32; 3]> {
     let mut planes: Vec<Vec<f32>> = (0..3)
         .map(|c| rgb.iter().map(|v| v[c]).collect())
@@ -264,17 +276,71 @@ fn surround_chroma(rgb: Vec<[f32; 3]>, weight: Vec<f32>, gw: usize, gh: usize) -
             box_blur_f32(plane, gw, gh, 2);
         }
     }
-    (0..gw * gh)
+    let mut known = vec![false; gw * gh];
+    let mut chroma: Vec<[f32; 3]> = (0..gw * gh)
         .map(|i| {
             let wsum = planes[3][i];
             if wsum <= 1e-3 {
                 return [0.0; 3];
             }
+            known[i] = true;
             let c = [0, 1, 2].map(|k| planes[k][i] / wsum);
             let l = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
             c.map(|v| v - l)
         })
+        .collect();
+    if known.iter().all(|&k| k) {
+        return chroma;
+    }
+    fill_holes(&mut chroma, &known, gw, gh);
+    let mut planes: Vec<Vec<f32>> = (0..3)
+        .map(|c| chroma.iter().map(|v| v[c]).collect())
+        .collect();
+    for plane in &mut planes {
+        box_blur_f32(plane, gw, gh, 1);
+    }
+    (0..gw * gh)
+        .map(|i| [0, 1, 2].map(|k| planes[k][i] / 9.0))
         .collect()
+}
+
+/// Fills unknown cells with the mean of the known cells of the nearest coarser pyramid level
+/// that has any ("pull-push", Gortler et al., "The Lumigraph", 1996). Cells stay zero when
+/// nothing is known at all.
+fn fill_holes(v: &mut [[f32; 3]], known: &[bool], gw: usize, gh: usize) {
+    if known.iter().all(|&k| k) || !known.iter().any(|&k| k) {
+        return;
+    }
+    let (cw, ch) = (gw.div_ceil(2), gh.div_ceil(2));
+    let mut coarse = vec![[0f32; 3]; cw * ch];
+    let mut n = vec![0u32; cw * ch];
+    for y in 0..gh {
+        for x in 0..gw {
+            let i = y * gw + x;
+            if known[i] {
+                let j = (y / 2) * cw + x / 2;
+                for k in 0..3 {
+                    coarse[j][k] += v[i][k];
+                }
+                n[j] += 1;
+            }
+        }
+    }
+    let coarse_known: Vec<bool> = n.iter().map(|&c| c > 0).collect();
+    for (c, &k) in coarse.iter_mut().zip(&n) {
+        if k > 0 {
+            *c = c.map(|x| x / k as f32);
+        }
+    }
+    fill_holes(&mut coarse, &coarse_known, cw, ch);
+    for y in 0..gh {
+        for x in 0..gw {
+            let i = y * gw + x;
+            if !known[i] {
+                v[i] = coarse[(y / 2) * cw + x / 2];
+            }
+        }
+    }
 }
 
 /// Separable box blur of a small plane, edges clamped (sums, not means, are what matter here).

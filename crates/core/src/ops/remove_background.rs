@@ -75,15 +75,16 @@ const UNSEEN: u8 = 3;
 /// 2. The backdrop is a quadratic colour surface fitted robustly to the border (follows sweeps
 ///    and vignettes; border cells of a subject touching the edge are rejected as outliers).
 /// 3. A flood fill from the border takes a cell as backdrop if it is within the tolerance of the
-///    model, or within twice the tolerance and close to the neighbour it came from (local
-///    drift), or as *shadow* if it is a darker, same-hue version of the backdrop (I ≈ r·B with
-///    0.2 ≤ r ≤ 1) reached by a gradual step (soft shadows are gradual; a grey product's edge
-///    is not).
+///    model, or within twice the tolerance where the image is locally flat (drift the model
+///    misses), or as *shadow* if it is a darker, same-hue version of the backdrop (I ≈ r·B with
+///    0.2 ≤ r ≤ 1) with no step above the tolerance to any neighbour (soft shadows are gradual;
+///    a grey product's outline is a step).
 /// 4. Enclosed regions matching the backdrop within half the tolerance and larger than 0.1 % of
 ///    the subject are real holes (a mug's handle); everything else enclosed is subject.
 ///    Subject parts under `min_island` of the subject area are dropped.
 /// 5. Full size: cells away from the edge copy their decision; edge cells get a per-pixel
-///    alpha from I = a·F + (1−a)·B with B the model and F the nearest interior subject colour,
+///    alpha from I = a·F + (1−a)·B with F the nearest interior subject colour and B the nearest
+///    backdrop (or shadow) colour,
 ///    or, where the pixel is not such a mix, a joint-bilateral upsample of the decisions.
 ///    Edge colours are replaced by F (decontamination, so no backdrop fringe survives),
 ///    and the edge is feathered by a 3-box blur over the edge tiles only.
@@ -191,12 +192,29 @@ fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> V
         .zip(bcell)
         .map(|(p, b)| shadow_ratio(*p, *b, t2).is_some())
         .collect();
+    // The largest step to a 4-neighbour: the gradual rules need it small all around, not only
+    // along the path (an anti-aliased outline is a gradual path along the edge).
+    let grad: Vec<f32> = (0..n)
+        .map(|c| {
+            let (x, y) = (c % pw, c / pw);
+            [
+                (x > 0).then(|| c - 1),
+                (x + 1 < pw).then(|| c + 1),
+                (y > 0).then(|| c - pw),
+                (y + 1 < ph).then(|| c + pw),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|q| dist2(proxy.rgb[c], proxy.rgb[q]))
+            .fold(0.0, f32::max)
+        })
+        .collect();
     let f = Flood {
-        pw,
-        ph,
-        rgb: &proxy.rgb,
         dmod: &dmod,
         shadowy: &shadowy,
+        grad: &grad,
+        pw,
+        ph,
         t2,
     };
     let mut labels = vec![UNSEEN; n];
@@ -216,6 +234,34 @@ fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> V
         }
     }
     f.run(&mut labels, &mut stack, None);
+
+    // The shadow right against the product has a step to the product, so the rule above stops
+    // short of it: grow the shadow two cells into shadow-coloured cells by gradual steps.
+    let mut grow = Vec::new();
+    for _ in 0..2 {
+        grow.clear();
+        for c in 0..n {
+            if labels[c] != UNSEEN || !shadowy[c] {
+                continue;
+            }
+            let (x, y) = (c % pw, c / pw);
+            let from_shadow = [
+                (x > 0).then(|| c - 1),
+                (x + 1 < pw).then(|| c + 1),
+                (y > 0).then(|| c - pw),
+                (y + 1 < ph).then(|| c + pw),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|q| labels[q] == SHADOW && dist2(proxy.rgb[c], proxy.rgb[q]) < t2);
+            if from_shadow {
+                grow.push(c);
+            }
+        }
+        for &c in &grow {
+            labels[c] = SHADOW;
+        }
+    }
 
     // Enclosed backdrop: real holes if large enough and a close match.
     let enclosed = labels.iter().filter(|&&l| l == UNSEEN).count();
@@ -277,24 +323,23 @@ fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> V
 
 /// The flood fill's acceptance rule over proxy cells (4-connected, so a one-cell outline stops it).
 struct Flood<'a> {
-    pw: usize,
-    ph: usize,
-    rgb: &'a [[f32; 3]],
     dmod: &'a [f32],
     shadowy: &'a [bool],
+    grad: &'a [f32],
+    pw: usize,
+    ph: usize,
     t2: f32,
 }
 
 impl Flood<'_> {
-    fn accept(&self, q: usize, from: usize) -> Option<u8> {
+    fn accept(&self, q: usize) -> Option<u8> {
         if self.dmod[q] < self.t2 {
             return Some(BG);
         }
-        let step = dist2(self.rgb[q], self.rgb[from]);
-        if self.shadowy[q] && step < self.t2 {
+        if self.shadowy[q] && self.grad[q] < self.t2 {
             return Some(SHADOW);
         }
-        if self.dmod[q] < 4.0 * self.t2 && step < self.t2 / 4.0 {
+        if self.dmod[q] < 4.0 * self.t2 && self.grad[q] < self.t2 / 4.0 {
             return Some(BG);
         }
         None
@@ -313,7 +358,7 @@ impl Flood<'_> {
                 if labels[q] != UNSEEN {
                     continue;
                 }
-                if let Some(l) = self.accept(q, c) {
+                if let Some(l) = self.accept(q) {
                     labels[q] = l;
                     stack.push(q);
                     if let Some(m) = members.as_deref_mut() {
@@ -344,19 +389,89 @@ fn neighbours8(c: usize, pw: usize, ph: usize) -> [Option<usize>; 8] {
     out
 }
 
+/// The colour of the nearest cells deep inside the region `inside` (all eight neighbours
+/// inside too), spread `reach` cells outward by breadth-first layers, each cell taking the mean
+/// of its already-coloured neighbours. O(cells near the region's edge).
+fn spread(
+    proxy: &Proxy,
+    inside: &dyn Fn(usize) -> bool,
+    reach: usize,
+) -> (Vec<[f32; 3]>, Vec<bool>) {
+    let (pw, ph) = (proxy.w, proxy.h);
+    let n = pw * ph;
+    let deep = |c: usize| inside(c) && neighbours8(c, pw, ph).iter().flatten().all(|&q| inside(q));
+    let mut dist = vec![u16::MAX; n];
+    let mut col = vec![[0f32; 3]; n];
+    let mut frontier = Vec::new();
+    let mut any_deep = false;
+    for c in 0..n {
+        if deep(c) {
+            any_deep = true;
+            dist[c] = 0;
+            col[c] = proxy.rgb[c];
+            if neighbours8(c, pw, ph).iter().flatten().any(|&q| !deep(q)) {
+                frontier.push(c);
+            }
+        }
+    }
+    if !any_deep {
+        // Thin regions: seed from every cell of the region.
+        for c in 0..n {
+            if inside(c) {
+                dist[c] = 0;
+                col[c] = proxy.rgb[c];
+                frontier.push(c);
+            }
+        }
+    }
+    let mut next = Vec::new();
+    for layer in 1..=reach.min(1000) as u16 {
+        next.clear();
+        for &c in &frontier {
+            for q in neighbours8(c, pw, ph).into_iter().flatten() {
+                if dist[q] == u16::MAX {
+                    dist[q] = layer;
+                    next.push(q);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        for &q in &next {
+            let (mut s, mut m) = ([0f32; 3], 0f32);
+            for nb in neighbours8(q, pw, ph).into_iter().flatten() {
+                if dist[nb] < layer {
+                    for (a, b) in s.iter_mut().zip(col[nb]) {
+                        *a += b;
+                    }
+                    m += 1.0;
+                }
+            }
+            col[q] = s.map(|v| v / m.max(1.0));
+        }
+        std::mem::swap(&mut frontier, &mut next);
+    }
+    let have = dist.iter().map(|&d| d != u16::MAX).collect();
+    (col, have)
+}
+
 fn round3(c: [f32; 3]) -> [u8; 3] {
     c.map(|v| v.round().clamp(0.0, 255.0) as u8)
 }
 
-/// Where the subject's edge runs on the proxy, and the subject colour next to it.
+/// Where the subject's edge runs on the proxy, and the colours on either side of it.
 struct Edge {
     k: usize,
     pw: usize,
     /// Cells with a subject / non-subject change in their 3×3 neighbourhood.
     band: Vec<bool>,
-    /// Nearest interior subject colour, spread outward from the interior a few cells.
+    /// Nearest interior subject colour (`have`: known), spread outward a few cells.
     near: Vec<[f32; 3]>,
     have: Vec<bool>,
+    /// Nearest interior backdrop (or shadow) colour, spread inward a few cells.
+    back: Vec<[f32; 3]>,
+    have_back: Vec<bool>,
 }
 
 impl Edge {
@@ -364,63 +479,26 @@ impl Edge {
         let (pw, ph, k) = (proxy.w, proxy.h, proxy.k as usize);
         let n = pw * ph;
         let fg = |c: usize| labels[c] == FG;
-        let mut band = vec![false; n];
-        let mut interior = Vec::new();
-        for c in 0..n {
-            let nbs = neighbours8(c, pw, ph);
-            let differs = nbs.iter().flatten().any(|&q| fg(q) != fg(c));
-            band[c] = differs;
-            if fg(c) && !differs {
-                interior.push(c);
-            }
-        }
-        if interior.is_empty() {
-            interior = (0..n).filter(|&c| fg(c)).collect();
-        }
+        let band: Vec<bool> = (0..n)
+            .map(|c| {
+                neighbours8(c, pw, ph)
+                    .iter()
+                    .flatten()
+                    .any(|&q| fg(q) != fg(c))
+            })
+            .collect();
         // Far enough to cover the edge cells plus the feather's reach.
         let reach = 2 + (1.5 * feather / k as f32).ceil() as usize;
-        let mut dist = vec![u16::MAX; n];
-        let mut near = vec![[0f32; 3]; n];
-        for &c in &interior {
-            dist[c] = 0;
-            near[c] = proxy.rgb[c];
-        }
-        let mut frontier = interior;
-        let mut next = Vec::new();
-        for layer in 1..=reach.min(1000) as u16 {
-            next.clear();
-            for &c in &frontier {
-                for q in neighbours8(c, pw, ph).into_iter().flatten() {
-                    if dist[q] == u16::MAX {
-                        dist[q] = layer;
-                        next.push(q);
-                    }
-                }
-            }
-            for &q in &next {
-                let (mut s, mut m) = ([0f32; 3], 0f32);
-                for nb in neighbours8(q, pw, ph).into_iter().flatten() {
-                    if dist[nb] < layer {
-                        for (a, b) in s.iter_mut().zip(near[nb]) {
-                            *a += b;
-                        }
-                        m += 1.0;
-                    }
-                }
-                near[q] = s.map(|v| v / m.max(1.0));
-            }
-            if next.is_empty() {
-                break;
-            }
-            std::mem::swap(&mut frontier, &mut next);
-        }
-        let have = dist.iter().map(|&d| d != u16::MAX).collect();
+        let (near, have) = spread(proxy, &|c| fg(c), reach);
+        let (back, have_back) = spread(proxy, &|c| !fg(c), reach);
         Edge {
             k,
             pw,
             band,
             near,
             have,
+            back,
+            have_back,
         }
     }
 
@@ -430,7 +508,8 @@ impl Edge {
     }
 
     /// Blurs alpha over the tiles that touch an edge cell; `hard` is the alpha before feathering.
-    /// Backdrop pixels that the feather makes partly opaque get the subject colour.
+    /// Pixels that the feather makes partly transparent get the subject colour (edge pixels
+    /// that were judged opaque may still hold some backdrop).
     fn feather(&self, img: &mut Raster, hard: &[u8], feather: f32) {
         let sigma = feather / 2.0;
         let reach: usize = box_radii(sigma).iter().sum();
@@ -447,7 +526,10 @@ impl Edge {
                 if !self.band[cy * self.pw + cx] {
                     continue;
                 }
-                let (x0, y0) = ((cx * self.k).saturating_sub(reach), (cy * self.k).saturating_sub(reach));
+                let (x0, y0) = (
+                    (cx * self.k).saturating_sub(reach),
+                    (cy * self.k).saturating_sub(reach),
+                );
                 let x1 = ((cx + 1) * self.k + reach).min(w) - 1;
                 let y1 = ((cy + 1) * self.k + reach).min(h) - 1;
                 for ty in y0 / T..=y1 / T {
@@ -482,7 +564,7 @@ impl Edge {
                         let px = &mut raw[i * 4..i * 4 + 4];
                         px[3] = a;
                         let c = self.cell(x, y);
-                        if hard[i] == 0 && a > 0 && self.have[c] {
+                        if a > 0 && a < 255 && self.have[c] && (hard[i] == 0 || self.band[c]) {
                             px[..3].copy_from_slice(&round3(self.near[c]));
                         }
                     }
@@ -549,7 +631,12 @@ fn key_alpha(
             let mut a = if labels[c] == FG { 255u8 } else { 0 };
             if edge.band[c] {
                 let ip = [px[0] as f32, px[1] as f32, px[2] as f32];
-                let b = bcell[c];
+                // The local backdrop: a shadow's own colour where there is one.
+                let b = if edge.have_back[c] {
+                    edge.back[c]
+                } else {
+                    bcell[c]
+                };
                 let mut mix = None;
                 if edge.have[c] {
                     let f = edge.near[c];
@@ -688,7 +775,11 @@ mod tests {
         });
         let img = key(&scene, &RemoveBackground::default());
         let (hx, hy) = scene.hole.unwrap();
-        assert_eq!(scene.mask[(hy * 480 + hx) as usize], 0, "test point is in the hole");
+        assert_eq!(
+            scene.mask[(hy * 480 + hx) as usize],
+            0,
+            "test point is in the hole"
+        );
         assert_eq!(img.get(hx, hy)[3], 0);
         assert_eq!(img.get(200, 180)[3], 255);
         assert!(scene.iou(&img.alpha()) >= 0.95);

@@ -179,13 +179,9 @@ pub fn resample(img: &Raster, w: u32, h: u32, crop: bool) -> Result<Raster> {
     if (w, h) == img.dimensions() && !crop {
         return Ok(img.clone());
     }
-    let src = fr::images::ImageRef::new(
-        img.width(),
-        img.height(),
-        img.as_raw(),
-        fr::PixelType::U8x4,
-    )
-    .map_err(|e| Error::op(format!("resize: {e}")))?;
+    let src =
+        fr::images::ImageRef::new(img.width(), img.height(), img.as_raw(), fr::PixelType::U8x4)
+            .map_err(|e| Error::op(format!("resize: {e}")))?;
     let mut dst = fr::images::Image::new(w, h, fr::PixelType::U8x4);
     let mut options = fr::ResizeOptions::new()
         .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Lanczos3))
@@ -206,7 +202,10 @@ pub fn resample(img: &Raster, w: u32, h: u32, crop: bool) -> Result<Raster> {
 /// is the exact colour: it is filled, never filtered).
 pub fn apply(img: &mut Raster, p: &Resize) -> Result<()> {
     if let Some(problem) = p.validate().first() {
-        return Err(Error::op(format!("resize: {}: {}", problem.field, problem.message)));
+        return Err(Error::op(format!(
+            "resize: {}: {}",
+            problem.field, problem.message
+        )));
     }
     let plan = plan(img.width(), img.height(), p);
     let scaled = if plan.content == img.dimensions() && !plan.crop {
@@ -381,7 +380,12 @@ mod tests {
     fn validation() {
         assert!(Resize::default().validate().is_empty());
         assert_eq!(params(None, None, Fit::Contain, true).validate().len(), 1);
-        assert_eq!(params(Some(0), Some(10_001), Fit::Contain, true).validate().len(), 2);
+        assert_eq!(
+            params(Some(0), Some(10_001), Fit::Contain, true)
+                .validate()
+                .len(),
+            2
+        );
         let bad = Resize {
             background: "blue-ish".into(),
             ..Resize::default()

@@ -106,7 +106,12 @@ pub fn apply(img: &mut Raster, p: &Shadow) -> Result<()> {
     }
     let color = match parse_hex_color(&p.color) {
         Some([r, g, b, 255]) => [r, g, b],
-        _ => return Err(Error::op(format!("shadow: \"{}\" is not a colour", p.color))),
+        _ => {
+            return Err(Error::op(format!(
+                "shadow: \"{}\" is not a colour",
+                p.color
+            )))
+        }
     };
     let (w, h) = (img.width() as usize, img.height() as usize);
     let unit = w.min(h) as f32 / 100.0;

@@ -105,8 +105,7 @@ impl Backdrop {
         let mut samples: Vec<([f32; 6], [f32; 3])> = Vec::new();
         for cy in 0..ph {
             for cx in 0..pw {
-                let on_border =
-                    cx < band || cy < band || cx + band >= pw || cy + band >= ph;
+                let on_border = cx < band || cy < band || cx + band >= pw || cy + band >= ph;
                 if !on_border {
                     continue;
                 }
@@ -135,9 +134,13 @@ impl Backdrop {
         }
         let mut res: Vec<f32> = Vec::with_capacity(samples.len());
         let mut weights = vec![1.0f32; samples.len()];
-        for _ in 0..4 {
+        for round in 0..5 {
             res.clear();
-            res.extend(samples.iter().map(|(b, rgb)| dist2(model.eval(b), *rgb).sqrt()));
+            res.extend(
+                samples
+                    .iter()
+                    .map(|(b, rgb)| dist2(model.eval(b), *rgb).sqrt()),
+            );
             let mut sorted = res.clone();
             // 1.4826 × median: the MAD-to-σ factor for normal noise.
             let spread = 1.4826 * median(&mut sorted);
@@ -155,7 +158,7 @@ impl Backdrop {
                 .map(|(r, _)| *r)
                 .collect();
             model.noise = 1.4826 * median(&mut inl);
-            if n_in < 12 {
+            if round == 4 || n_in < 12 {
                 break;
             }
             if let Some(coef) = solve_quadratic(&samples, &weights) {
@@ -338,7 +341,10 @@ fn box_cols(buf: &mut [f32], w: usize, h: usize, r: usize, tmp: &mut Vec<f32>) {
         for (o, a) in out.iter_mut().zip(&acc) {
             *o = a * inv;
         }
-        let (add, sub) = (row(y as isize + r as isize + 1), row(y as isize - r as isize));
+        let (add, sub) = (
+            row(y as isize + r as isize + 1),
+            row(y as isize - r as isize),
+        );
         for ((a, p), m) in acc.iter_mut().zip(add).zip(sub) {
             *a += p - m;
         }
@@ -573,7 +579,11 @@ mod tests {
                     (w * w - 1.0) / 12.0
                 })
                 .sum();
-            assert!((var.sqrt() - sigma).abs() < 0.6, "σ {sigma} → {}", var.sqrt());
+            assert!(
+                (var.sqrt() - sigma).abs() < 0.6,
+                "σ {sigma} → {}",
+                var.sqrt()
+            );
         }
     }
 

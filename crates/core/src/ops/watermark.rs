@@ -76,10 +76,9 @@ impl Watermark {
         let mut p = Vec::new();
         match (&self.text, &self.image) {
             (None, None) => p.push(Problem::new("text", "set either text or image")),
-            (Some(_), Some(_)) => p.push(Problem::new(
-                "image",
-                "set either text or image, not both",
-            )),
+            (Some(_), Some(_)) => {
+                p.push(Problem::new("image", "set either text or image, not both"))
+            }
             (Some(t), None) => {
                 if t.trim().is_empty() {
                     p.push(Problem::new("text", "is empty"));
@@ -295,10 +294,7 @@ fn logo_bytes(data: &str) -> Result<Vec<u8>> {
             b64.len()
         )));
     }
-    let clean: Vec<u8> = b64
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
+    let clean: Vec<u8> = b64.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     let engine = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         base64::engine::GeneralPurposeConfig::new()
@@ -355,9 +351,9 @@ fn logo_mark(data: &str, max_w: f32, max_h: f32) -> Result<Option<Raster>> {
     let mut out = image::imageops::resize(&pre, nw, nh, image::imageops::FilterType::Triangle);
     for p in out.pixels_mut() {
         let a = p[3] as u32;
-        if a > 0 {
-            for c in 0..3 {
-                p[c] = ((p[c] as u32 * 255 + a / 2) / a).min(255) as u8;
+        for c in 0..3 {
+            if let Some(v) = (p[c] as u32 * 255 + a / 2).checked_div(a) {
+                p[c] = v.min(255) as u8;
             }
         }
     }
@@ -415,13 +411,13 @@ mod tests {
         let (x0, y0, x1, y1) = changed_box(&before, &img).expect("something drawn");
         let margin = (0.03 * 300.0) as u32;
         assert!(x0 >= 400 - 140 && y0 >= 300 / 2, "box starts at {x0},{y0}");
-        assert!(x1 < 400 - margin + 1 && y1 < 300 - margin + 1, "box ends {x1},{y1}");
+        assert!(
+            x1 < 400 - margin + 1 && y1 < 300 - margin + 1,
+            "box ends {x1},{y1}"
+        );
         assert!(x1 - x0 > 80, "the text spans about 30 % of the width");
         // Anti-aliased: some pixels are partly covered.
-        let greys = img
-            .pixels()
-            .filter(|p| p[0] > 60 && p[0] < 240)
-            .count();
+        let greys = img.pixels().filter(|p| p[0] > 60 && p[0] < 240).count();
         assert!(greys > 0);
     }
 
@@ -444,7 +440,10 @@ mod tests {
         let mut img = before.clone();
         apply(&mut img, &text_mark_params(Position::Tile)).unwrap();
         let (x0, y0, x1, y1) = changed_box(&before, &img).unwrap();
-        assert!(x0 < 30 && y0 < 30 && x1 > 270 && y1 > 270, "tiles cover the image");
+        assert!(
+            x0 < 30 && y0 < 30 && x1 > 270 && y1 > 270,
+            "tiles cover the image"
+        );
     }
 
     /// Opacity 0 changes nothing.
@@ -488,7 +487,10 @@ mod tests {
             assert_eq!(img.get(40, 20), [255, 0, 0, 255]);
             assert_eq!(img.get(5, 5), [255, 255, 255, 255]);
             let (x0, y0, x1, y1) = changed_box(&before, &img).unwrap();
-            assert!(x0 >= 18 && y0 >= 8 && x1 <= 61 && y1 <= 31, "{x0},{y0},{x1},{y1}");
+            assert!(
+                x0 >= 18 && y0 >= 8 && x1 <= 61 && y1 <= 31,
+                "{x0},{y0},{x1},{y1}"
+            );
         }
     }
 
@@ -502,7 +504,10 @@ mod tests {
         let problems = p.validate();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].field, "image");
-        assert!(problems[0].message.contains("not valid base64"), "{problems:?}");
+        assert!(
+            problems[0].message.contains("not valid base64"),
+            "{problems:?}"
+        );
         let err = apply(&mut Raster::new(10, 10, [0; 4]), &p).unwrap_err();
         assert!(err.to_string().contains("not valid base64"));
 
@@ -517,9 +522,8 @@ mod tests {
     /// Exactly one of text and image; characters outside the font are skipped without panic.
     #[test]
     fn validation_and_missing_glyphs() {
-        let fields = |p: Watermark| -> Vec<String> {
-            p.validate().into_iter().map(|q| q.field).collect()
-        };
+        let fields =
+            |p: Watermark| -> Vec<String> { p.validate().into_iter().map(|q| q.field).collect() };
         assert_eq!(fields(Watermark::default()), ["text"]);
         let both = Watermark {
             text: Some("a".into()),
@@ -567,6 +571,9 @@ mod tests {
         apply(&mut img, &p).unwrap();
         let solid = img.pixels().filter(|q| q[3] == 255).count();
         assert!(solid > 0);
-        assert!(img.pixels().filter(|q| q[3] > 0).all(|q| q[0] == 255 && q[1] == 0));
+        assert!(img
+            .pixels()
+            .filter(|q| q[3] > 0)
+            .all(|q| q[0] == 255 && q[1] == 0));
     }
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Tests the web app in headless Chromium: the wasm-bindgen component tests (tests/web.rs), then a
+# release build (scripts/build-web.sh) and the end-to-end script (e2e/run.mjs), which leaves
+# screenshots in test-artifacts/. Exits non-zero if anything fails.
+#   scripts/test-web.sh            everything
+#   scripts/test-web.sh --no-e2e   only the component tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
+SHOTLINE_NEED_BROWSER=1 scripts/setup.sh
+
+# wasm-bindgen-test-runner starts chromedriver, which starts Chromium with webdriver.json's flags
+# (headless, no sandbox: this runs as root in containers).
+export CHROMEDRIVER=/usr/bin/chromedriver
+export WASM_BINDGEN_TEST_TIMEOUT=120
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
+echo "== component tests (wasm-bindgen-test, headless Chromium)"
+cargo test -p shotline-web --target wasm32-unknown-unknown --test web
+
+if [ "${1:-}" = --no-e2e ]; then
+  exit 0
+fi
+
+echo "== release build"
+scripts/build-web.sh
+echo "== end-to-end (playwright-core, headless Chromium)"
+if [ ! -d e2e/node_modules/playwright-core ]; then
+  (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
+node e2e/run.mjs
