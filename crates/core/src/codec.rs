@@ -81,9 +81,10 @@ pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         Format::Png => {
             let (w, h) = png_dimensions(bytes).ok_or_else(|| decode_error(name, DAMAGED))?;
             check_pixels(name, w, h, limits)?;
-            let dec = image::codecs::png::PngDecoder::new(Cursor::new(bytes))
-                .map_err(|e| image_error(name, e))?;
-            let img = image::DynamicImage::from_decoder(dec).map_err(|e| image_error(name, e))?;
+            let img = catch(name, || {
+                let dec = image::codecs::png::PngDecoder::new(Cursor::new(bytes))?;
+                image::DynamicImage::from_decoder(dec)
+            })?;
             (
                 Raster::from_image(img.into_rgba8()),
                 png_exif(bytes).and_then(crate::exif::orientation),
@@ -92,9 +93,10 @@ pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
         Format::Webp => {
             let (w, h) = webp_dimensions(bytes).ok_or_else(|| decode_error(name, DAMAGED))?;
             check_pixels(name, w, h, limits)?;
-            let dec = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
-                .map_err(|e| image_error(name, e))?;
-            let img = image::DynamicImage::from_decoder(dec).map_err(|e| image_error(name, e))?;
+            let img = catch(name, || {
+                let dec = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))?;
+                image::DynamicImage::from_decoder(dec)
+            })?;
             (
                 Raster::from_image(img.into_rgba8()),
                 webp_exif(bytes).and_then(crate::exif::orientation),
@@ -125,6 +127,18 @@ fn check_pixels(name: &str, w: u32, h: u32, limits: &Limits) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Runs an `image` decoder, turning its errors, and on native targets its panics (image 0.24's
+/// WebP decoder can overflow a shift on corrupt data), into a damaged-file error.
+fn catch(
+    name: &str,
+    f: impl FnOnce() -> image::ImageResult<image::DynamicImage>,
+) -> Result<image::DynamicImage> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| image_error(name, e)),
+        Err(_) => Err(decode_error(name, DAMAGED)),
+    }
 }
 
 fn image_error(name: &str, e: image::ImageError) -> Error {
@@ -401,7 +415,8 @@ pub fn orient(img: Raster, orientation: u8) -> Raster {
 ///
 /// - JPEG: jpeg-encoder, baseline, Annex K tables scaled by libjpeg's quality formula, 4:2:0 chroma
 ///   below quality 90 and 4:4:4 from 90 up (the encoder's own rule), standard Huffman tables.
-///   Flat white stays exactly 255,255,255 (see the `white_stays_white` test).
+///   Flat white stays exactly 255,255,255 at every quality (see [`white_safe_tables`] and the
+///   `white_stays_white` test).
 /// - PNG: `image`'s encoder, default deflate and adaptive filtering; RGB when fully opaque.
 /// - WebP: lossless (VP8L), the only WebP the pure-Rust encoder writes.
 ///
@@ -422,7 +437,11 @@ pub fn encode(img: &Raster, format: Format, quality: u8, matte: [u8; 4]) -> Resu
             };
             // Standard (not optimised) Huffman tables: zune-jpeg 0.4 misreads jpeg-encoder's
             // optimised ones (the lower half of a 4:4:4 image came out wrong).
-            let enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+            let quality = quality.clamp(1, 100);
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
+            if let Some((luma, chroma)) = white_safe_tables(quality) {
+                enc.set_quantization_tables(luma, chroma);
+            }
             let result = if transparent {
                 let rgb = flatten(img, matte);
                 enc.encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
@@ -455,6 +474,74 @@ pub fn encode(img: &Raster, format: Format, quality: u8, matte: [u8; 4]) -> Resu
     }
     Ok(out)
 }
+
+/// Scales an Annex K table (natural order) by libjpeg's quality formula (IJG `jcparam.c`):
+/// `scale = q < 50 ? 5000/q : 200 − 2q`, entries `(t·scale + 50)/100` clamped to 1..=255.
+fn scaled_table(t: &[u16; 64], q: u8) -> [u16; 64] {
+    let q = q.clamp(1, 100) as u32;
+    let scale = if q < 50 { 5000 / q } else { 200 - 2 * q };
+    t.map(|v| ((v as u32 * scale + 50) / 100).clamp(1, 255) as u16)
+}
+
+/// Whether a flat white 8×8 block survives a luma DC quantiser `d` exactly. Its level-shifted
+/// DC is 127·8 = 1016 (jpeg-encoder's DCT scales it by 8 more, as it does the table); the encoder
+/// quantises by multiplying with a 15-bit reciprocal plus a rounding correction (its
+/// `compute_reciprocal`, reproduced here because with large divisors it rounds *down* where exact
+/// division would round up); the decoder returns `128 + n·d/8`, which must reach 254.5.
+fn white_survives(d: u16) -> bool {
+    const SHIFT: u32 = 15;
+    let div = d as u32 * 8;
+    let n = if div <= 1 {
+        8128
+    } else {
+        let mut recip = (1u32 << SHIFT) / div;
+        let frac = (1u32 << SHIFT) % div;
+        let mut corr = div / 2;
+        if frac != 0 {
+            if frac <= corr {
+                corr += 1;
+            } else {
+                recip += 1;
+            }
+        }
+        ((8128 + corr) * recip) >> SHIFT
+    };
+    n * d as u32 >= 1012
+}
+
+/// At low qualities (below 39) the standard luma DC quantiser rounds flat white down to 254. Then
+/// the same libjpeg-scaled Annex K tables are used, with the DC quantiser lowered to the nearest
+/// value that keeps white at 255 (a few percent more bits on flat areas; everything else as the
+/// encoder's default). `None` when the defaults are already white-safe.
+fn white_safe_tables(
+    q: u8,
+) -> Option<(
+    jpeg_encoder::QuantizationTableType,
+    jpeg_encoder::QuantizationTableType,
+)> {
+    let mut luma = scaled_table(&ANNEX_K_LUMA_NATURAL, q);
+    if white_survives(luma[0]) {
+        return None;
+    }
+    luma[0] = (1..luma[0]).rev().find(|&d| white_survives(d)).unwrap_or(1);
+    let chroma = scaled_table(&ANNEX_K_CHROMA_NATURAL, q);
+    Some((
+        jpeg_encoder::QuantizationTableType::Custom(Box::new(luma)),
+        jpeg_encoder::QuantizationTableType::Custom(Box::new(chroma)),
+    ))
+}
+
+/// ITU-T T.81 Annex K tables K.1 (luminance) and K.2 (chrominance), natural (row-major) order.
+const ANNEX_K_LUMA_NATURAL: [u16; 64] = [
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+    92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+];
+const ANNEX_K_CHROMA_NATURAL: [u16; 64] = [
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+    47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+];
 
 /// Composites straight alpha over an opaque `matte` into packed RGB: `c·a + m·(255 − a)`, rounded.
 fn flatten(img: &Raster, matte: [u8; 4]) -> Vec<u8> {
@@ -800,6 +887,9 @@ mod tests {
         };
         for f in &files {
             for n in (0..f.len()).step_by(7).chain([f.len() - 1, f.len() - 2]) {
+                if sniff(&f[..n]) == Some(Format::Jpeg) && jpeg_tables_defined(&f[..n]) {
+                    let _ = decode_jpeg_unchecked("cut.jpg", &f[..n], &Limits::default());
+                }
                 match decode("cut.jpg", &f[..n], &Limits::default()) {
                     Ok(d) => assert!(!d.image.is_empty()),
                     Err(Error::Decode { name, reason }) => {
@@ -809,11 +899,15 @@ mod tests {
                     Err(other) => panic!("{other:?}"),
                 }
             }
-            for _ in 0..300 {
+            for _ in 0..1000 {
                 let mut g = f.clone();
                 for _ in 0..1 + next() % 4 {
                     let i = (next() as usize) % g.len();
                     g[i] = next() as u8;
+                }
+                // The JPEG path without its native-only panic catcher (what wasm32 runs).
+                if sniff(&g) == Some(Format::Jpeg) && jpeg_tables_defined(&g) {
+                    let _ = decode_jpeg_unchecked("flip.jpg", &g, &Limits::default());
                 }
                 match decode("flip.png", &g, &Limits::default()) {
                     Ok(_) | Err(Error::Decode { .. }) | Err(Error::TooLarge { .. }) => {}
@@ -957,26 +1051,5 @@ mod tests {
         for n in 0..j.len().min(400) {
             let _ = jpeg_quality(&j[..n]);
         }
-    }
-}
-#[cfg(test)]
-mod scratch {
-    use super::*;
-    #[test]
-    fn scratch_white() {
-        let img = Raster::new(16, 16, [255; 4]);
-        let mut bad = vec![];
-        for q in 1..=100u8 {
-            let j = encode(&img, Format::Jpeg, q, [255; 4]).unwrap();
-            let d = decode("t", &j, &Limits::default()).unwrap().image;
-            let jd = image::load_from_memory_with_format(&j, image::ImageFormat::Jpeg)
-                .unwrap()
-                .to_rgba8();
-            let dc = super::jpeg_luma_table(&j).unwrap()[0];
-            if d.get(0, 0) != [255; 4] || jd.get_pixel(0, 0).0 != [255; 4] {
-                bad.push((q, dc, d.get(0, 0)[0], jd.get_pixel(0, 0).0[0]));
-            }
-        }
-        println!("BAD {bad:?}");
     }
 }

@@ -86,7 +86,8 @@ mod tests {
         assert_eq!(orientation(&big), Some(8));
         assert_eq!(orientation(&tiff_with_orientation(9)), None);
         let t = tiff_with_orientation(3);
-        for n in 0..t.len() {
+        // Cut anywhere before the end of the orientation value (byte 20): nothing read.
+        for n in 0..20 {
             assert_eq!(orientation(&t[..n]), None);
         }
         let mut huge_count = t.clone();

@@ -104,10 +104,11 @@ pub struct Plan {
     pub crop: bool,
 }
 
-/// The sizes a resize of a `sw`×`sh` photo will produce (pure arithmetic, no pixels).
+/// The sizes a resize of a `sw`×`sh` photo will produce (pure arithmetic, no pixels). A side
+/// derived from the other may exceed [`MAX_SIDE`]; [`apply`] refuses that.
 pub fn plan(sw: u32, sh: u32, p: &Resize) -> Plan {
     let (swf, shf) = (sw.max(1) as f64, sh.max(1) as f64);
-    let side = |v: f64, max: u32| (v.round() as u32).clamp(1, max.max(1));
+    let side = |v: f64, max: u32| (v.round().min(u32::MAX as f64) as u32).clamp(1, max.max(1));
     let cap = |s: f64| if p.upscale { s } else { s.min(1.0) };
     let same = |c: (u32, u32)| Plan {
         content: c,
@@ -118,11 +119,11 @@ pub fn plan(sw: u32, sh: u32, p: &Resize) -> Plan {
         (None, None) => same((sw, sh)),
         (Some(w), None) => {
             let s = cap(w as f64 / swf);
-            same((side(swf * s, MAX_SIDE), side(shf * s, MAX_SIDE)))
+            same((side(swf * s, u32::MAX), side(shf * s, u32::MAX)))
         }
         (None, Some(h)) => {
             let s = cap(h as f64 / shf);
-            same((side(swf * s, MAX_SIDE), side(shf * s, MAX_SIDE)))
+            same((side(swf * s, u32::MAX), side(shf * s, u32::MAX)))
         }
         (Some(w), Some(h)) => {
             let (sx, sy) = (w as f64 / swf, h as f64 / shf);
@@ -208,6 +209,13 @@ pub fn apply(img: &mut Raster, p: &Resize) -> Result<()> {
         )));
     }
     let plan = plan(img.width(), img.height(), p);
+    let (cw, ch) = plan.canvas;
+    if cw > MAX_SIDE || ch > MAX_SIDE {
+        return Err(Error::op(format!(
+            "resize: keeping the photo's shape gives {cw}×{ch}, over the {MAX_SIDE}-pixel limit; \
+             give both width and height"
+        )));
+    }
     let scaled = if plan.content == img.dimensions() && !plan.crop {
         None
     } else {
@@ -268,7 +276,10 @@ mod tests {
                 Fit::Contain => {
                     prop_assert!(ow <= w && oh <= h);
                     prop_assert!(ow == w || oh == h);
-                    // Shape kept within one pixel of rounding on the derived side.
+                    // Shape kept within rounding on the derived side (unless clamped to 1 px).
+                    if ow == 1 || oh == 1 {
+                        return Ok(());
+                    }
                     let want = sw as f64 / sh as f64;
                     let lo = (ow as f64 - 0.5).max(0.5) / (oh as f64 + 0.5);
                     let hi = (ow as f64 + 0.5) / (oh as f64 - 0.5).max(0.5);
@@ -282,7 +293,8 @@ mod tests {
         fn one_side(sw in 1u32..400, sh in 1u32..400, t in 1u32..400) {
             let p = plan(sw, sh, &params(Some(t), None, Fit::Contain, true));
             prop_assert_eq!(p.canvas.0, t);
-            prop_assert!((p.canvas.1 as f64 - sh as f64 * t as f64 / sw as f64).abs() <= 0.5 + 1e-9 || p.canvas.1 == 1);
+            let want = sh as f64 * t as f64 / sw as f64;
+            prop_assert!((p.canvas.1 as f64 - want).abs() <= 0.5 + 1e-9 || p.canvas.1 == 1);
             let p = plan(sw, sh, &params(None, Some(t), Fit::Contain, true));
             prop_assert_eq!(p.canvas.1, t);
         }
@@ -393,5 +405,9 @@ mod tests {
         assert_eq!(bad.validate()[0].field, "background");
         let mut img = Raster::new(4, 4, [0; 4]);
         assert!(apply(&mut img, &params(None, None, Fit::Contain, true)).is_err());
+        // 1×30 to 334 wide would be 10020 tall: refused, not distorted.
+        let mut tall = Raster::new(1, 30, [0; 4]);
+        let e = apply(&mut tall, &params(Some(334), None, Fit::Contain, true)).unwrap_err();
+        assert!(e.to_string().contains("10020"), "{e}");
     }
 }
