@@ -3,7 +3,9 @@
 
 use crate::engine::Segmenter;
 use crate::error::{Error, Result};
-use crate::ops::subject::{box_radii, dist2, gaussian_blur, Backdrop, Proxy, PROXY_LONG_SIDE};
+use crate::ops::subject::{
+    box_radii, dist2, gaussian_blur, to_u8, Backdrop, Proxy, PROXY_LONG_SIDE,
+};
 use crate::ops::{check_range, Problem};
 use crate::raster::Raster;
 use schemars::JsonSchema;
@@ -141,7 +143,8 @@ fn neural(img: &mut Raster, p: &RemoveBackground, s: &dyn Segmenter) -> Result<(
             px[..3].copy_from_slice(&round3(edge.near[c]));
         }
     }
-    edge.feather(img, &mask, p.feather);
+    let w = img.width() as usize;
+    edge.feather(img, |x, y| mask[y * w + x], p.feather);
     Ok(())
 }
 
@@ -157,8 +160,8 @@ fn color_key(img: &mut Raster, p: &RemoveBackground) -> Result<()> {
         return Err(no_subject("the whole photo matches the backdrop colour"));
     }
     let edge = Edge::new(&proxy, &labels, p.feather);
-    let abuf = key_alpha(img, &proxy, &labels, &bcell, &edge, thresh, p.keep_shadow);
-    edge.feather(img, &abuf, p.feather);
+    let hard = key_alpha(img, &proxy, &labels, &bcell, &edge, thresh, p.keep_shadow);
+    edge.feather(img, |x, y| hard.at(x, y), p.feather);
     Ok(())
 }
 
@@ -380,17 +383,20 @@ fn neighbours8(c: usize, pw: usize, ph: usize) -> [Option<usize>; 8] {
     out
 }
 
-/// Cells whose whole 3×3 neighbourhood (inside the image) is in `m`.
+/// Cells whose whole 3×3 neighbourhood (inside the image) is in `m`: a row pass then a
+/// column pass.
 fn erode(m: &[bool], pw: usize, ph: usize) -> Vec<bool> {
+    let mut rows = vec![false; m.len()];
+    for (src, dst) in m.chunks_exact(pw).zip(rows.chunks_exact_mut(pw)) {
+        for x in 0..pw {
+            dst[x] = src[x.saturating_sub(1)] && src[x] && src[(x + 1).min(pw - 1)];
+        }
+    }
     let mut out = vec![false; m.len()];
     for y in 0..ph {
-        let ys = [y.saturating_sub(1), y, (y + 1).min(ph - 1)];
+        let (a, b, c) = (y.saturating_sub(1) * pw, y * pw, (y + 1).min(ph - 1) * pw);
         for x in 0..pw {
-            if !m[y * pw + x] {
-                continue;
-            }
-            let xs = [x.saturating_sub(1), x, (x + 1).min(pw - 1)];
-            out[y * pw + x] = ys.iter().all(|&yy| xs.iter().all(|&xx| m[yy * pw + xx]));
+            out[b + x] = rows[a + x] && rows[b + x] && rows[c + x];
         }
     }
     out
@@ -455,7 +461,7 @@ fn spread(
 }
 
 fn round3(c: [f32; 3]) -> [u8; 3] {
-    c.map(|v| v.round().clamp(0.0, 255.0) as u8)
+    c.map(to_u8)
 }
 
 /// Where the subject's edge runs on the proxy, and the colours on either side of it.
@@ -506,7 +512,7 @@ impl Edge {
     /// Blurs alpha over the tiles that touch an edge cell; `hard` is the alpha before feathering.
     /// Pixels that the feather makes partly transparent get the subject colour (edge pixels
     /// that were judged opaque may still hold some backdrop).
-    fn feather(&self, img: &mut Raster, hard: &[u8], feather: f32) {
+    fn feather(&self, img: &mut Raster, hard: impl Fn(usize, usize) -> u8, feather: f32) {
         let sigma = feather / 2.0;
         let reach: usize = box_radii(sigma).iter().sum();
         if reach == 0 {
@@ -550,22 +556,44 @@ impl Edge {
                 let rw = rx1 - rx0;
                 buf.clear();
                 for y in ry0..ry1 {
-                    buf.extend(hard[y * w + rx0..y * w + rx1].iter().map(|&a| a as f32));
+                    buf.extend((rx0..rx1).map(|x| hard(x, y) as f32));
                 }
                 gaussian_blur(&mut buf, rw, ry1 - ry0, sigma, &mut tmp);
                 for y in y0..y1 {
                     for x in x0..x1 {
-                        let a = buf[(y - ry0) * rw + (x - rx0)].round().clamp(0.0, 255.0) as u8;
+                        let a = to_u8(buf[(y - ry0) * rw + (x - rx0)]);
                         let i = y * w + x;
                         let px = &mut raw[i * 4..i * 4 + 4];
                         px[3] = a;
                         let c = self.cell(x, y);
-                        if a > 0 && a < 255 && self.have[c] && (hard[i] == 0 || self.band[c]) {
+                        if a > 0 && a < 255 && self.have[c] && (self.band[c] || hard(x, y) == 0) {
                             px[..3].copy_from_slice(&round3(self.near[c]));
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// The alpha before feathering, stored per pixel only for the cells that needed per-pixel work
+/// (the edge); elsewhere it is the cell's decision. Saves a full-frame buffer.
+struct Hard {
+    k: usize,
+    pw: usize,
+    /// Start of each cell's k×k block in `data`, or `u32::MAX`.
+    offs: Vec<u32>,
+    data: Vec<u8>,
+    cell: Vec<u8>,
+}
+
+impl Hard {
+    #[inline]
+    fn at(&self, x: usize, y: usize) -> u8 {
+        let c = (y / self.k) * self.pw + x / self.k;
+        match self.offs[c] {
+            u32::MAX => self.cell[c],
+            o => self.data[o as usize + (y % self.k) * self.k + x % self.k],
         }
     }
 }
@@ -580,7 +608,7 @@ fn key_alpha(
     edge: &Edge,
     thresh: f32,
     keep_shadow: bool,
-) -> Vec<u8> {
+) -> Hard {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let (pw, ph, k) = (proxy.w, proxy.h, proxy.k as usize);
     let t2 = thresh * thresh;
@@ -614,7 +642,24 @@ fn key_alpha(
         .map(|i| (-(i as f32 / lut_scale) / sr2).exp() + 1e-3)
         .collect();
 
-    let mut abuf = vec![0u8; w * h];
+    let mut hard_px = Hard {
+        k,
+        pw,
+        offs: vec![u32::MAX; pw * ph],
+        data: Vec::new(),
+        cell: labels
+            .iter()
+            .map(|&l| if l == FG { 255 } else { 0 })
+            .collect(),
+    };
+    let mut n_px = 0usize;
+    for c in 0..pw * ph {
+        if edge.band[c] || (keep_shadow && shadowish[c]) {
+            hard_px.offs[c] = n_px as u32;
+            n_px += k * k;
+        }
+    }
+    hard_px.data = vec![0u8; n_px];
     let raw = img.as_raw_mut();
     for y in 0..h {
         let cy = y / k;
@@ -625,9 +670,6 @@ fn key_alpha(
             let hard = if labels[c] == FG { 255u8 } else { 0 };
             if !edge.band[c] && !(keep_shadow && shadowish[c]) {
                 // Away from the edge: the cell's decision, no per-pixel work.
-                if hard != 0 {
-                    abuf[y * w + xs..y * w + xe].fill(hard);
-                }
                 for px in raw[(y * w + xs) * 4..(y * w + xe) * 4].chunks_exact_mut(4) {
                     px[3] = hard;
                 }
@@ -684,7 +726,7 @@ fn key_alpha(
                         }
                         sf / sw.max(1e-12)
                     });
-                    a = (alpha * 255.0).round() as u8;
+                    a = to_u8(alpha * 255.0);
                     if a > 0 && a < 255 && edge.have[c] {
                         px[..3].copy_from_slice(&round3(edge.near[c]));
                     }
@@ -694,7 +736,7 @@ fn key_alpha(
                     if let Some(r) = shadow_ratio(ip, bcell[c], 4.0 * t2) {
                         // A small dead zone so backdrop noise does not become faint alpha.
                         let sh = ((1.0 - r - 0.03) / 0.97).clamp(0.0, 1.0);
-                        let sa = (sh * 255.0).round() as u8;
+                        let sa = to_u8(sh * 255.0);
                         if sa > a {
                             a = sa;
                             px[..3].copy_from_slice(&[0, 0, 0]);
@@ -702,11 +744,11 @@ fn key_alpha(
                     }
                 }
                 px[3] = a;
-                abuf[i] = a;
+                hard_px.data[hard_px.offs[c] as usize + (y % k) * k + (x - xs)] = a;
             }
         }
     }
-    abuf
+    hard_px
 }
 
 #[cfg(test)]

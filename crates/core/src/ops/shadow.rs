@@ -1,7 +1,7 @@
 //! `shadow`: casts a soft shadow from the subject's alpha mask into the transparent area around it.
 
 use crate::error::{Error, Result};
-use crate::ops::subject::gaussian_blur;
+use crate::ops::subject::{gaussian_blur, to_u8};
 use crate::ops::{check_range, parse_hex_color, Problem};
 use crate::raster::Raster;
 use schemars::JsonSchema;
@@ -284,9 +284,9 @@ fn composite(img: &mut Raster, plane: &[f32], f: usize, lw: usize, lh: usize, co
             let out = a + sa;
             for c in 0..3 {
                 let v = (a * raw[i + c] as f32 + sa * col[c]) / out;
-                raw[i + c] = v.round().clamp(0.0, 255.0) as u8;
+                raw[i + c] = to_u8(v);
             }
-            raw[i + 3] = (out * 255.0).round().clamp(0.0, 255.0) as u8;
+            raw[i + 3] = to_u8(out * 255.0);
         }
     }
 }

@@ -73,6 +73,12 @@ impl Proxy {
     }
 }
 
+/// Rounds a value to the nearest byte, saturating (a plain `round()` is a libm call on x86-64).
+#[inline]
+pub fn to_u8(v: f32) -> u8 {
+    (v + 0.5) as u8
+}
+
 /// Squared Euclidean RGB distance.
 #[inline]
 pub fn dist2(a: [f32; 3], b: [f32; 3]) -> f32 {
