@@ -652,10 +652,11 @@ fn key_alpha(
             .map(|&l| if l == FG { 255 } else { 0 })
             .collect(),
     };
+    let per_pixel = |c: usize| edge.band[c] || (keep_shadow && shadowish[c]);
     let mut n_px = 0usize;
-    for c in 0..pw * ph {
-        if edge.band[c] || (keep_shadow && shadowish[c]) {
-            hard_px.offs[c] = n_px as u32;
+    for (c, off) in hard_px.offs.iter_mut().enumerate() {
+        if per_pixel(c) {
+            *off = n_px as u32;
             n_px += k * k;
         }
     }
@@ -668,7 +669,7 @@ fn key_alpha(
             let c = cy * pw + cx;
             let (xs, xe) = (cx * k, ((cx + 1) * k).min(w));
             let hard = if labels[c] == FG { 255u8 } else { 0 };
-            if !edge.band[c] && !(keep_shadow && shadowish[c]) {
+            if !per_pixel(c) {
                 // Away from the edge: the cell's decision, no per-pixel work.
                 for px in raw[(y * w + xs) * 4..(y * w + xe) * 4].chunks_exact_mut(4) {
                     px[3] = hard;

@@ -254,11 +254,12 @@ fn solve_quadratic(samples: &[([f32; 6], [f32; 3])], weights: &[f32]) -> Option<
             if f == 0.0 {
                 continue;
             }
-            for c in col..6 {
-                ata[r][c] -= f * ata[col][c];
+            let (prow, pb) = (ata[col], atb[col]);
+            for (a, p) in ata[r].iter_mut().zip(prow).skip(col) {
+                *a -= f * p;
             }
-            for c in 0..3 {
-                atb[r][c] -= f * atb[col][c];
+            for (a, p) in atb[r].iter_mut().zip(pb) {
+                *a -= f * p;
             }
         }
     }
@@ -274,7 +275,7 @@ fn solve_quadratic(samples: &[([f32; 6], [f32; 3])], weights: &[f32]) -> Option<
 /// Radii of three box filters whose succession approximates a Gaussian of `sigma`
 /// (Kovesi, "Fast almost-Gaussian filtering", 2010: box widths wl / wl+2 chosen to match σ²).
 pub fn box_radii(sigma: f32) -> [usize; 3] {
-    if !(sigma > 0.0) {
+    if sigma.is_nan() || sigma <= 0.0 {
         return [0; 3];
     }
     let n = 3.0f32;
