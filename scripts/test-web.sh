@@ -23,8 +23,16 @@ if [ "${1:-}" = --no-e2e ]; then
   exit 0
 fi
 
-echo "== release build"
-scripts/build-web.sh
+# The end-to-end test runs on a dev build by default: it reuses the wasm32 artifacts of the component
+# tests above (dependencies and the engine are optimised in dev too, see Cargo.toml), which keeps CI
+# well inside its time. SHOTLINE_E2E_RELEASE=1 tests the release build that scripts/start.sh serves.
+if [ "${SHOTLINE_E2E_RELEASE:-0}" = 1 ]; then
+  echo "== release build"
+  scripts/build-web.sh
+else
+  echo "== dev build"
+  trunk build
+fi
 echo "== end-to-end (playwright-core, headless Chromium)"
 if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

@@ -208,19 +208,22 @@ impl RuleResult {
 /// Checks exported bytes against a channel's rules. The bytes are decoded again (default limits);
 /// unreadable bytes give one failing `readable` rule. Never panics.
 pub fn check(channel: Channel, bytes: &[u8], ctx: &CheckContext) -> Compliance {
-    let name = format!("{}.{}", channel.id(), "img");
-    let decoded = match codec::decode(&name, bytes, &Limits::default()) {
+    let decoded = match codec::decode(channel.id(), bytes, &Limits::default()) {
         Ok(d) => d,
         Err(e) => {
+            let reason = match e {
+                crate::Error::Decode { reason, .. } => reason,
+                other => other.to_string(),
+            };
             return Compliance {
                 channel,
                 pass: false,
                 rules: vec![RuleResult::new(
                     "readable",
                     false,
-                    format!("the exported file cannot be read back: {e}"),
+                    format!("the exported file cannot be read back: {reason}"),
                 )],
-            }
+            };
         }
     };
     let img = &decoded.image;

@@ -995,20 +995,32 @@ mod tests {
         let mut img = Raster::new(3, 2, [0, 0, 0, 255]);
         img.put(0, 0, [9, 9, 9, 255]);
         let png = encode(&img, Format::Png, 90, [255; 4]).unwrap();
-        // Insert an eXIf chunk after IHDR (8 + 25 bytes); decoders here do not check its CRC.
+        // Insert an eXIf chunk (with its CRC-32, PNG spec section 5.3) after IHDR (8 + 25 bytes).
+        let crc = |data: &[u8]| {
+            let mut c = 0xFFFF_FFFFu32;
+            for &b in data {
+                c ^= b as u32;
+                for _ in 0..8 {
+                    c = if c & 1 == 1 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            !c
+        };
         let tiff = crate::exif::tiff_with_orientation(6);
-        let mut chunk = (tiff.len() as u32).to_be_bytes().to_vec();
-        chunk.extend_from_slice(b"eXIf");
-        chunk.extend_from_slice(&tiff);
-        chunk.extend_from_slice(&[0; 4]);
+        let mut body = b"eXIf".to_vec();
+        body.extend_from_slice(&tiff);
         let mut with = png[..33].to_vec();
-        with.extend(chunk);
+        with.extend_from_slice(&(tiff.len() as u32).to_be_bytes());
+        with.extend_from_slice(&body);
+        with.extend_from_slice(&crc(&body).to_be_bytes());
         with.extend_from_slice(&png[33..]);
-        let out = decode("t.png", &with, &Limits::default());
-        if let Ok(d) = out {
-            assert_eq!(d.image.dimensions(), (2, 3));
-            assert_eq!(d.image.get(1, 0), [9, 9, 9, 255]);
-        }
+        let d = decode("t.png", &with, &Limits::default()).unwrap();
+        assert_eq!(d.image.dimensions(), (2, 3));
+        assert_eq!(d.image.get(1, 0), [9, 9, 9, 255]);
     }
 
     /// Grayscale JPEGs come out as opaque RGBA.

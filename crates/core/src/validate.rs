@@ -56,8 +56,13 @@ pub fn parse(text: &str) -> Result<Workflow> {
         )));
     }
     migrate(&mut v, version as u32);
-    let wf: Workflow =
-        serde_json::from_value(v.clone()).map_err(|e| Error::Document(e.to_string()))?;
+    let wf: Workflow = serde_json::from_value(v.clone()).map_err(|e| {
+        // Re-read the original text for an error with its line and column, when it fails there too.
+        match serde_json::from_str::<Workflow>(text) {
+            Err(positioned) => Error::Document(positioned.to_string()),
+            Ok(_) => Error::Document(e.to_string()),
+        }
+    })?;
     let back = serde_json::to_value(&wf).map_err(|e| Error::Document(e.to_string()))?;
     let mut unknown = Vec::new();
     unknown_fields(&v, &back, "", &mut unknown);

@@ -20,7 +20,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for p in paths {
         if p.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found).with_context(|| format!("cannot read the folder {}", p.display()))?;
+            walk(p, &mut found)
+                .with_context(|| format!("cannot read the folder {}", p.display()))?;
             found.sort();
             out.extend(found);
         } else if p.exists() {
@@ -58,17 +59,33 @@ pub fn run(
     opts: &RunOptions<'_>,
     on_done: &(dyn Fn(&PhotoReport) + Sync),
 ) -> Result<RunReport> {
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let names = Mutex::new(HashSet::new());
     let photos: Vec<PhotoReport> = files
         .par_iter()
         .enumerate()
         .map(|(i, path)| {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let mut report = match read_limited(path, opts.limits.max_file_bytes) {
                 Ok(bytes) => {
-                    let product = products.and_then(|t| t.lookup(&name)).cloned().unwrap_or_default();
-                    run_one(wf, &Input { name: name.clone(), bytes, product }, i + 1, opts)
+                    let product = products
+                        .and_then(|t| t.lookup(&name))
+                        .cloned()
+                        .unwrap_or_default();
+                    run_one(
+                        wf,
+                        &Input {
+                            name: name.clone(),
+                            bytes,
+                            product,
+                        },
+                        i + 1,
+                        opts,
+                    )
                 }
                 Err(e) => failed(&name, e),
             };
@@ -78,16 +95,25 @@ pub fn run(
         })
         .collect();
     let report = RunReport::from_photos(&wf.name, photos);
-    std::fs::write(out.join("report.json"), report.to_json()).context("cannot write report.json")?;
-    std::fs::write(out.join("listing.csv"), report.listing_csv()).context("cannot write listing.csv")?;
+    std::fs::write(out.join("report.json"), report.to_json())
+        .context("cannot write report.json")?;
+    std::fs::write(out.join("listing.csv"), report.listing_csv())
+        .context("cannot write listing.csv")?;
     Ok(report)
 }
 
 fn read_limited(path: &Path, limit: usize) -> std::result::Result<Vec<u8>, String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let len = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read the file ({e})"))?.len();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let len = std::fs::metadata(path)
+        .map_err(|e| format!("{name}: cannot read the file ({e})"))?
+        .len();
     if len > limit as u64 {
-        return Err(format!("{name}: the file is {len} bytes; the limit is {limit} bytes"));
+        return Err(format!(
+            "{name}: the file is {len} bytes; the limit is {limit} bytes"
+        ));
     }
     std::fs::read(path).map_err(|e| format!("{name}: cannot read the file ({e})"))
 }
@@ -112,8 +138,15 @@ fn write_artifacts(report: &mut PhotoReport, out: &Path, names: &Mutex<HashSet<S
         {
             let mut seen = names.lock().unwrap_or_else(|e| e.into_inner());
             if !seen.insert(a.name.to_lowercase()) {
-                let (stem, ext) = a.name.rsplit_once('.').map(|(s, e)| (s.to_string(), format!(".{e}"))).unwrap_or((a.name.clone(), String::new()));
-                a.name = (2..).map(|n| format!("{stem}-{n}{ext}")).find(|c| seen.insert(c.to_lowercase())).unwrap_or_default();
+                let (stem, ext) = a
+                    .name
+                    .rsplit_once('.')
+                    .map(|(s, e)| (s.to_string(), format!(".{e}")))
+                    .unwrap_or((a.name.clone(), String::new()));
+                a.name = (2..)
+                    .map(|n| format!("{stem}-{n}{ext}"))
+                    .find(|c| seen.insert(c.to_lowercase()))
+                    .unwrap_or_default();
             }
         }
         if let Err(e) = std::fs::write(out.join(&a.name), &a.bytes) {

@@ -9,7 +9,11 @@ use shotline_core::{templates, Workflow};
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
-#[command(name = "shotline", version, about = "Turns product photos into marketplace-ready listing images")]
+#[command(
+    name = "shotline",
+    version,
+    about = "Turns product photos into marketplace-ready listing images"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,13 +85,21 @@ pub fn main() -> i32 {
 
 fn dispatch(cmd: Command) -> anyhow::Result<i32> {
     match cmd {
-        Command::Run { workflow, products, out, json, photos } => run(&workflow, products.as_deref(), &out, json, &photos),
+        Command::Run {
+            workflow,
+            products,
+            out,
+            json,
+            photos,
+        } => run(&workflow, products.as_deref(), &out, json, &photos),
         Command::Check { channel, files } => check(&channel, &files),
         Command::Templates { id } => {
             match id {
                 Some(id) => match templates::get(&id) {
                     Some(wf) => println!("{}", wf.to_json()),
-                    None => anyhow::bail!("no bundled workflow `{id}`; `shotline templates` lists them"),
+                    None => {
+                        anyhow::bail!("no bundled workflow `{id}`; `shotline templates` lists them")
+                    }
                 },
                 None => {
                     for (id, wf) in templates::all() {
@@ -103,7 +115,10 @@ fn dispatch(cmd: Command) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&Workflow::json_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&Workflow::json_schema())?
+            );
             Ok(0)
         }
         Command::Serve { dist, addr } => {
@@ -118,7 +133,8 @@ fn dispatch(cmd: Command) -> anyhow::Result<i32> {
 pub fn load_workflow(arg: &str) -> anyhow::Result<Workflow> {
     let path = Path::new(arg);
     let text = if path.exists() {
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{arg}: cannot read the workflow ({e})"))?
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{arg}: cannot read the workflow ({e})"))?
     } else if let Some((_, json)) = templates::BUNDLED.iter().find(|(id, _)| *id == arg) {
         json.to_string()
     } else {
@@ -128,52 +144,103 @@ pub fn load_workflow(arg: &str) -> anyhow::Result<Workflow> {
     let problems = shotline_core::validate::validate(&wf);
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
-        anyhow::bail!("{arg}: the workflow has {} problem(s):\n{}", problems.len(), list.join("\n"));
+        anyhow::bail!(
+            "{arg}: the workflow has {} problem(s):\n{}",
+            problems.len(),
+            list.join("\n")
+        );
     }
     Ok(wf)
 }
 
-fn run(workflow: &str, products: Option<&Path>, out: &Path, json: bool, photos: &[PathBuf]) -> anyhow::Result<i32> {
+fn run(
+    workflow: &str,
+    products: Option<&Path>,
+    out: &Path,
+    json: bool,
+    photos: &[PathBuf],
+) -> anyhow::Result<i32> {
     let wf = load_workflow(workflow)?;
     let table = match products {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| anyhow::anyhow!("{}: cannot read the products CSV ({e})", p.display()))?;
-            Some(ProductTable::from_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                anyhow::anyhow!("{}: cannot read the products CSV ({e})", p.display())
+            })?;
+            Some(
+                ProductTable::from_csv(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+            )
         }
         None => None,
     };
     let files = crate::batch::collect(photos)?;
     if files.is_empty() {
-        anyhow::bail!("no photos found (looked for {} files)", crate::batch::PHOTO_EXTENSIONS.join(", "));
+        anyhow::bail!(
+            "no photos found (looked for {} files)",
+            crate::batch::PHOTO_EXTENSIONS.join(", ")
+        );
     }
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} photos  {elapsed_precise} (about {eta} left)  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} photos  {elapsed_precise} (about {eta} left)  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let on_done = |p: &PhotoReport| {
         bar.set_message(p.file.clone());
         bar.inc(1);
     };
-    let report = crate::batch::run(&wf, &files, table.as_ref(), out, &RunOptions::default(), &on_done)?;
+    let report = crate::batch::run(
+        &wf,
+        &files,
+        table.as_ref(),
+        out,
+        &RunOptions::default(),
+        &on_done,
+    )?;
     bar.finish_and_clear();
     if json {
         println!("{}", report.to_json());
     } else {
         print!("{}", summary(&report));
-        println!("\nWrote {} files, report.json and listing.csv to {}", report.photos.iter().map(|p| p.artifacts.len()).sum::<usize>(), out.display());
+        println!(
+            "\nWrote {} files, report.json and listing.csv to {}",
+            report
+                .photos
+                .iter()
+                .map(|p| p.artifacts.len())
+                .sum::<usize>(),
+            out.display()
+        );
     }
     Ok(if report.failed > 0 { 1 } else { 0 })
 }
 
 /// The summary table: per photo, status, files and compliance.
 pub fn summary(report: &RunReport) -> String {
-    let mut s = format!("{}: {} ok, {} failed\n\n", report.workflow, report.ok, report.failed);
-    let w = report.photos.iter().map(|p| p.file.chars().count()).max().unwrap_or(4).clamp(4, 40);
-    s.push_str(&format!("{:<w$}  {:<6}  {}\n", "PHOTO", "STATUS", "FILES AND COMPLIANCE"));
+    let mut s = format!(
+        "{}: {} ok, {} failed\n\n",
+        report.workflow, report.ok, report.failed
+    );
+    let w = report
+        .photos
+        .iter()
+        .map(|p| p.file.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    s.push_str(&format!(
+        "{:<w$}  {:<6}  {}\n",
+        "PHOTO", "STATUS", "FILES AND COMPLIANCE"
+    ));
     for p in &report.photos {
-        let status = if p.status == Status::Ok { "ok" } else { "FAILED" };
+        let status = if p.status == Status::Ok {
+            "ok"
+        } else {
+            "FAILED"
+        };
         let mut details: Vec<String> = p
             .artifacts
             .iter()
@@ -182,11 +249,22 @@ pub fn summary(report: &RunReport) -> String {
                     if c.pass {
                         format!(" [{} ✓]", c.channel.id())
                     } else {
-                        let why: Vec<&str> = c.rules.iter().filter(|r| !r.pass).map(|r| r.detail.as_str()).collect();
+                        let why: Vec<&str> = c
+                            .rules
+                            .iter()
+                            .filter(|r| !r.pass)
+                            .map(|r| r.detail.as_str())
+                            .collect();
                         format!(" [{} ✗ {}]", c.channel.id(), why.join("; "))
                     }
                 });
-                format!("{} {}×{}{}", a.name, a.width, a.height, c.unwrap_or_default())
+                format!(
+                    "{} {}×{}{}",
+                    a.name,
+                    a.width,
+                    a.height,
+                    c.unwrap_or_default()
+                )
             })
             .collect();
         if let Some(e) = &p.error {
@@ -197,7 +275,11 @@ pub fn summary(report: &RunReport) -> String {
         }
         let name: String = p.file.chars().take(w).collect();
         let mut first = true;
-        for d in if details.is_empty() { vec![String::new()] } else { details } {
+        for d in if details.is_empty() {
+            vec![String::new()]
+        } else {
+            details
+        } {
             if first {
                 s.push_str(&format!("{name:<w$}  {status:<6}  {d}\n"));
                 first = false;
@@ -227,9 +309,18 @@ fn check(channel: &str, files: &[PathBuf]) -> anyhow::Result<i32> {
         };
         let c = channels::check(ch, &bytes, &CheckContext::default());
         all_pass &= c.pass;
-        println!("{name}: {} for {}", if c.pass { "PASS" } else { "FAIL" }, ch.id());
+        println!(
+            "{name}: {} for {}",
+            if c.pass { "PASS" } else { "FAIL" },
+            ch.id()
+        );
         for r in &c.rules {
-            println!("  {} {:<22} {}", if r.pass { "✓" } else { "✗" }, r.rule, r.detail);
+            println!(
+                "  {} {:<22} {}",
+                if r.pass { "✓" } else { "✗" },
+                r.rule,
+                r.detail
+            );
         }
     }
     Ok(if all_pass { 0 } else { 1 })

@@ -16,7 +16,10 @@ pub fn router(dist: PathBuf) -> Router {
 /// Serves until Ctrl+C.
 pub async fn serve(dist: PathBuf, addr: SocketAddr) -> anyhow::Result<()> {
     if !dist.join("index.html").exists() {
-        anyhow::bail!("{} has no index.html: build the web app first (scripts/start.sh does)", dist.display());
+        anyhow::bail!(
+            "{} has no index.html: build the web app first (scripts/start.sh does)",
+            dist.display()
+        );
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;

@@ -8,7 +8,11 @@ fn root() -> PathBuf {
 }
 
 fn shotline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shotline")).args(args).current_dir(root()).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_shotline"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
 }
 
 fn text(b: &[u8]) -> String {
@@ -21,9 +25,23 @@ fn text(b: &[u8]) -> String {
 fn run_amazon_template_over_a_folder_with_products() {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().to_str().unwrap();
-    let r = shotline(&["run", "--workflow", "amazon-main", "--products", "fixtures/products.csv", "--out", o, "fixtures/scenes"]);
+    let r = shotline(&[
+        "run",
+        "--workflow",
+        "amazon-main",
+        "--products",
+        "fixtures/products.csv",
+        "--out",
+        o,
+        "fixtures/scenes",
+    ]);
     let stdout = text(&r.stdout);
-    assert_eq!(r.status.code(), Some(0), "stdout: {stdout}\nstderr: {}", text(&r.stderr));
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {}",
+        text(&r.stderr)
+    );
     assert!(stdout.contains("3 ok, 0 failed"), "{stdout}");
     for sku in ["MUG-RED-01", "RING-925-07", "SHOE-BL-42"] {
         let f = out.path().join(format!("{sku}-amazon_main.jpg"));
@@ -31,7 +49,9 @@ fn run_amazon_template_over_a_folder_with_products() {
         let c = shotline(&["check", "--channel", "amazon", f.to_str().unwrap()]);
         assert_eq!(c.status.code(), Some(0), "{}", text(&c.stdout));
     }
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
     assert_eq!(report["ok"], 3);
     assert_eq!(report["photos"].as_array().unwrap().len(), 3);
     let listing = std::fs::read_to_string(out.path().join("listing.csv")).unwrap();
@@ -44,17 +64,31 @@ fn run_amazon_template_over_a_folder_with_products() {
 #[test]
 fn a_corrupt_photo_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("fixtures/photos/coffee.jpg"), dir.path().join("coffee.jpg")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/photos/coffee.jpg"),
+        dir.path().join("coffee.jpg"),
+    )
+    .unwrap();
     let mut broken = std::fs::read(root().join("fixtures/photos/rocket.jpg")).unwrap();
     broken.truncate(600);
     std::fs::write(dir.path().join("broken.jpg"), &broken).unwrap();
     std::fs::write(dir.path().join("notes.jpg"), b"not a photo at all").unwrap();
     let out = tempfile::tempdir().unwrap();
-    let r = shotline(&["run", "-w", "social-watermark", "-o", out.path().to_str().unwrap(), dir.path().to_str().unwrap()]);
+    let r = shotline(&[
+        "run",
+        "-w",
+        "social-watermark",
+        "-o",
+        out.path().to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+    ]);
     let stdout = text(&r.stdout);
     assert_eq!(r.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("1 ok, 2 failed"), "{stdout}");
-    assert!(stdout.contains("notes.jpg: the file is not a JPEG, PNG or WebP image"), "{stdout}");
+    assert!(
+        stdout.contains("notes.jpg: the file is not a JPEG, PNG or WebP image"),
+        "{stdout}"
+    );
     assert!(out.path().join("coffee-social.jpg").exists(), "{stdout}");
 }
 
@@ -63,17 +97,37 @@ fn a_corrupt_photo_fails_alone() {
 fn invalid_workflows_name_the_step() {
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join("wf.json");
-    std::fs::write(&wf, r#"{"schema":1,"name":"x","steps":[{"type":"if","when":{"field":"product.price","op":"gt","value":"cheap"},"then":[{"type":"export","quality":400}]}]}"#).unwrap();
+    std::fs::write(&wf, r#"{"schema":1,"name":"x","steps":[{"type":"if","when":{"field":"product.price","op":"gt","value":"cheap"},"then":[{"type":"export","quality":0}]}]}"#).unwrap();
     let r = shotline(&["validate", wf.to_str().unwrap()]);
     let err = text(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{err}");
-    assert!(err.contains("steps[0].when") && err.contains("product.price"), "{err}");
+    assert!(
+        err.contains("steps[0].when") && err.contains("product.price"),
+        "{err}"
+    );
     assert!(err.contains("steps[0].then[0].quality"), "{err}");
+
+    std::fs::write(
+        &wf,
+        r#"{"schema":1,"name":"x","steps":[{"type":"export","quality":400}]}"#,
+    )
+    .unwrap();
+    let r = shotline(&["validate", wf.to_str().unwrap()]);
+    let err = text(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("400") && err.contains("line 1 column"),
+        "{err}"
+    );
 
     std::fs::write(&wf, "{ not json").unwrap();
     let r = shotline(&["run", "-w", wf.to_str().unwrap(), "fixtures/photos"]);
     assert_eq!(r.status.code(), Some(2));
-    assert!(text(&r.stderr).contains("not valid JSON"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("not valid JSON"),
+        "{}",
+        text(&r.stderr)
+    );
 }
 
 /// `templates` lists every bundled workflow and prints one as valid JSON.
@@ -81,7 +135,13 @@ fn invalid_workflows_name_the_step() {
 fn templates_are_listed() {
     let r = shotline(&["templates"]);
     let s = text(&r.stdout);
-    for name in ["Amazon main image", "Shopify + Instagram pack", "Jewellery: glare fix then Amazon", "Social with watermark", "Rules by category"] {
+    for name in [
+        "Amazon main image",
+        "Shopify + Instagram pack",
+        "Jewellery: glare fix then Amazon",
+        "Social with watermark",
+        "Rules by category",
+    ] {
         assert!(s.contains(name), "{s}");
     }
     let r = shotline(&["templates", "by-category"]);
@@ -96,7 +156,12 @@ fn check_reports_reasons() {
     let s = text(&r.stdout);
     assert_eq!(r.status.code(), Some(1), "{s}");
     assert!(s.contains("FAIL") && s.contains("✗"), "{s}");
-    let r = shotline(&["check", "--channel", "myspace", "fixtures/photos/coffee.jpg"]);
+    let r = shotline(&[
+        "check",
+        "--channel",
+        "myspace",
+        "fixtures/photos/coffee.jpg",
+    ]);
     assert_eq!(r.status.code(), Some(2));
     assert!(text(&r.stderr).contains("unknown channel `myspace`"));
 }

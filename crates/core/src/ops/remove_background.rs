@@ -167,19 +167,44 @@ fn color_key(img: &mut Raster, p: &RemoveBackground) -> Result<()> {
 
 /// Whether a colour is a shadowed backdrop: I ≈ r·B with 0.2 ≤ r ≤ 1.02.
 fn shadow_ratio(i: [f32; 3], b: [f32; 3], t2: f32) -> Option<f32> {
+    shadow_ratio_min(i, b, t2, 0.2)
+}
+
+/// [`shadow_ratio`] with a floor on how dark the shadow may be.
+fn shadow_ratio_min(i: [f32; 3], b: [f32; 3], t2: f32, min_r: f32) -> Option<f32> {
     let bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
     if bb < 1.0 {
         return None;
     }
     let r = (i[0] * b[0] + i[1] * b[1] + i[2] * b[2]) / bb;
-    if !(0.2..=1.02).contains(&r) {
+    if !(min_r..=1.02).contains(&r) {
         return None;
     }
     (dist2(i, b.map(|v| v * r)) < t2).then_some(r)
 }
 
 /// Labels proxy cells BG / SHADOW / FG (steps 3 and 4 of [`apply`]).
+/// A soft shadow never outweighs the product that casts it. When the shadow rule claims more
+/// cells than it leaves to the product, it has flooded a grey or black product (e.g. through a
+/// soft highlight at its edge, common on jewellery and chrome): segment again, accepting only
+/// light shadows (at most 25 % darker than the backdrop).
 fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> Vec<u8> {
+    let labels = segment_with(proxy, bcell, thresh, min_island, 0.2);
+    let shadow = labels.iter().filter(|&&l| l == SHADOW).count();
+    let fg = labels.iter().filter(|&&l| l == FG).count();
+    if shadow > fg {
+        return segment_with(proxy, bcell, thresh, min_island, 0.75);
+    }
+    labels
+}
+
+fn segment_with(
+    proxy: &Proxy,
+    bcell: &[[f32; 3]],
+    thresh: f32,
+    min_island: f32,
+    min_r: f32,
+) -> Vec<u8> {
     let (pw, ph) = (proxy.w, proxy.h);
     let n = pw * ph;
     let t2 = thresh * thresh;
@@ -190,6 +215,7 @@ fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> V
         .map(|(p, b)| dist2(*p, *b))
         .collect();
     let f = Flood {
+        min_r,
         rgb: &proxy.rgb,
         bcell,
         dmod: &dmod,
@@ -299,6 +325,8 @@ fn segment(proxy: &Proxy, bcell: &[[f32; 3]], thresh: f32, min_island: f32) -> V
 /// The flood fill's acceptance rule over proxy cells (4-connected, so a one-cell outline stops
 /// it). The shadow and smoothness tests run only for cells that are not plain backdrop.
 struct Flood<'a> {
+    /// Darkest accepted shadow, as a fraction of the backdrop.
+    min_r: f32,
     rgb: &'a [[f32; 3]],
     bcell: &'a [[f32; 3]],
     dmod: &'a [f32],
@@ -319,7 +347,7 @@ impl Flood<'_> {
     }
 
     fn shadowy(&self, c: usize) -> bool {
-        shadow_ratio(self.rgb[c], self.bcell[c], self.t2).is_some()
+        shadow_ratio_min(self.rgb[c], self.bcell[c], self.t2, self.min_r).is_some()
     }
 
     /// The largest step to a 4-neighbour: the gradual rules need it small all around, not only
