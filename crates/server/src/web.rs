@@ -10,7 +10,7 @@ pub fn router(dist: PathBuf) -> Router {
     let index = dist.join("index.html");
     Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .fallback_service(ServeDir::new(dist).not_found_service(ServeFile::new(index)))
+        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
 }
 
 /// Serves until Ctrl+C.
