@@ -77,23 +77,12 @@ pub fn into_result(id: u64, mut report: PhotoReport, before: Option<ObjectUrl>) 
 }
 
 fn unreadable(name: &str, reason: &str) -> PhotoReport {
-    PhotoReport {
-        file: name.to_string(),
-        status: Status::Failed,
-        error: Some(format!(
-            "{name}: the browser could not read the file ({reason})"
-        )),
-        warnings: Vec::new(),
-        steps: Vec::new(),
-        artifacts: Vec::new(),
-        copy: None,
-        facts: None,
-        product: Default::default(),
-        ms: 0.0,
-    }
+    PhotoReport::failed(
+        name,
+        format!("{name}: the browser could not read the file ({reason})"),
+    )
 }
 
-/// "812 KB", "2.4 MB": sizes as a merchant reads them (1 KB = 1024 bytes, like the engine's log).
 pub fn format_size(bytes: usize) -> String {
     const KB: f64 = 1024.0;
     let b = bytes as f64;

@@ -120,6 +120,25 @@ pub struct PhotoReport {
     pub ms: f64,
 }
 
+impl PhotoReport {
+    /// The report of a photo that failed before the engine could read it (e.g. the file could
+    /// not be read from disk or from the browser).
+    pub fn failed(file: &str, error: String) -> PhotoReport {
+        PhotoReport {
+            file: file.to_string(),
+            status: Status::Failed,
+            error: Some(error),
+            warnings: Vec::new(),
+            steps: Vec::new(),
+            artifacts: Vec::new(),
+            copy: None,
+            facts: None,
+            product: Product::default(),
+            ms: 0.0,
+        }
+    }
+}
+
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {

@@ -87,7 +87,7 @@ pub fn run(
                         opts,
                     )
                 }
-                Err(e) => failed(&name, e),
+                Err(e) => PhotoReport::failed(&name, e),
             };
             write_artifacts(&mut report, out, &names);
             on_done(&report);
@@ -116,21 +116,6 @@ fn read_limited(path: &Path, limit: usize) -> std::result::Result<Vec<u8>, Strin
         ));
     }
     std::fs::read(path).map_err(|e| format!("{name}: cannot read the file ({e})"))
-}
-
-fn failed(name: &str, error: String) -> PhotoReport {
-    PhotoReport {
-        file: name.to_string(),
-        status: shotline_core::engine::Status::Failed,
-        error: Some(error),
-        warnings: Vec::new(),
-        steps: Vec::new(),
-        artifacts: Vec::new(),
-        copy: None,
-        facts: None,
-        product: Default::default(),
-        ms: 0.0,
-    }
 }
 
 fn write_artifacts(report: &mut PhotoReport, out: &Path, names: &Mutex<HashSet<String>>) {

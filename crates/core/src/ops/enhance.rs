@@ -7,6 +7,7 @@
 //!   (negative `brightness` or `contrast` in `adjust`). Every automatic curve maps 255 to 255.
 
 use crate::error::Result;
+use crate::ops::subject::box_radii;
 use crate::ops::{check_range, Problem};
 use crate::raster::Raster;
 use schemars::JsonSchema;
@@ -330,30 +331,6 @@ fn unsharp_mask(img: &mut Raster, amount: f32, sigma: f32, threshold: f32) {
             }
         }
     });
-}
-
-/// Radii of three box blurs whose succession approximates a Gaussian of `sigma`
-/// (Kovesi 2010, "Fast almost-Gaussian filtering").
-fn box_radii(sigma: f32) -> [usize; 3] {
-    let n = 3.0f32;
-    let w_ideal = (12.0 * sigma * sigma / n + 1.0).sqrt();
-    let mut wl = w_ideal.floor() as i64;
-    if wl % 2 == 0 {
-        wl -= 1;
-    }
-    let wl = wl.max(1);
-    let wu = wl + 2;
-    let wlf = wl as f32;
-    let m = ((12.0 * sigma * sigma - n * wlf * wlf - 4.0 * n * wlf - 3.0 * n) / (-4.0 * wlf - 4.0))
-        .round()
-        .max(0.0) as usize;
-    [0, 1, 2].map(|i| {
-        if i < m {
-            (wl as usize - 1) / 2
-        } else {
-            (wu as usize - 1) / 2
-        }
-    })
 }
 
 /// An almost-Gaussian blur of a one-channel plane (edges clamped), as `unsharp_mask` runs it.
