@@ -48,6 +48,42 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
+/// Width and height from the file header alone (nothing is decoded): lets a server refuse a
+/// decompression bomb before storing it. `None` when the header cannot be read.
+pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    match sniff(bytes)? {
+        Format::Png => png_dimensions(bytes),
+        Format::Webp => webp_dimensions(bytes),
+        Format::Jpeg => jpeg_dimensions(bytes),
+    }
+}
+
+/// Reads the first start-of-frame marker (SOF0..SOF15 except DHT 0xC4, JPG 0xC8, DAC 0xCC).
+fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        let len = u16::from_be_bytes([b[i + 2], b[i + 3]]) as usize;
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let h = u16::from_be_bytes([*b.get(i + 5)?, *b.get(i + 6)?]) as u32;
+            let w = u16::from_be_bytes([*b.get(i + 7)?, *b.get(i + 8)?]) as u32;
+            return Some((w, h));
+        }
+        if marker == 0xDA || len < 2 {
+            return None;
+        }
+        i += 2 + len;
+    }
+    None
+}
+
 fn decode_error(name: &str, reason: impl Into<String>) -> Error {
     Error::Decode {
         name: name.to_string(),
@@ -861,6 +897,18 @@ mod tests {
             decode("a", &[0xFF; 11], &small),
             Err(Error::FileTooLarge { .. })
         ));
+    }
+
+    /// The header alone gives a photo's size (for refusing bombs before storing them).
+    #[test]
+    fn header_dimensions_match_the_pixels() {
+        let img = product(37, 23);
+        for f in [Format::Jpeg, Format::Png, Format::Webp] {
+            let bytes = encode(&img, f, 90, [255, 255, 255, 255]).expect("encode");
+            assert_eq!(dimensions(&bytes), Some((37, 23)), "{f:?}");
+        }
+        assert_eq!(dimensions(b"not an image"), None);
+        assert_eq!(dimensions(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 2]), None);
     }
 
     /// Not an image: a plain message naming the file.

@@ -454,6 +454,9 @@ impl PhotoRun<'_, '_> {
                 self.report.warnings.push(msg.clone());
                 return Ok(Some(msg));
             }
+            Action::Notify(_) => {
+                return Ok(Some("sent by the server when the run ends".into()));
+            }
             Action::If(_) => unreachable_if(),
         }
         Ok(None)

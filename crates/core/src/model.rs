@@ -139,6 +139,9 @@ pub enum Action {
     Warn(Warn),
     /// IF `when` THEN `then` ELSE `else`, nested as deep as needed.
     If(IfStep),
+    /// Server-side runs only: when the run ends, POST a JSON summary (artifact links, copy,
+    /// compliance) to `url`, signed with `secret` when given. In the browser it does nothing.
+    Notify(Notify),
 }
 
 impl Action {
@@ -159,6 +162,7 @@ impl Action {
             Action::GenerateCopy(_) => "generate_copy",
             Action::Channel(_) => "channel",
             Action::Warn(_) => "warn",
+            Action::Notify(_) => "notify",
             Action::If(_) => "if",
         }
     }
@@ -171,6 +175,16 @@ pub struct IfStep {
     pub then: Vec<Step>,
     #[serde(default, rename = "else")]
     pub otherwise: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Notify {
+    /// Where the summary is POSTed (http or https).
+    pub url: String,
+    /// Signs the body: header `X-Shotline-Signature: sha256=<hex HMAC-SHA256(secret, body)>`.
+    /// Never shown through a share link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -196,6 +196,17 @@ fn step(s: &Step, path: &str, depth: usize, out: &mut Vec<ValidationError>) {
             }
             p
         }
+        Action::Notify(n) => {
+            let mut p = Vec::new();
+            let url = n.url.trim();
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
+                p.push(crate::ops::Problem::new(
+                    "url",
+                    "give the full address to notify, starting with https://",
+                ));
+            }
+            p
+        }
         Action::If(iff) => {
             if depth >= MAX_DEPTH {
                 out.push(ValidationError {

@@ -55,14 +55,74 @@ enum Command {
     Validate { workflow: PathBuf },
     /// Print the JSON Schema of the workflow format.
     Schema,
-    /// Serve the web app.
-    Serve {
-        /// The built web app (Trunk's output).
-        #[arg(long, default_value = "dist")]
-        dist: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-    },
+    /// Serve the web app and the REST API (`/api/v1`), and work server-side runs.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The built web app (Trunk's output).
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+    /// Address to listen on; port 0 picks a free one (the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "SHOTLINE_ADDR")]
+    addr: std::net::SocketAddr,
+    /// Data directory: the SQLite database and stored photos and artifacts.
+    #[arg(long, default_value = "data", env = "SHOTLINE_DATA")]
+    data: PathBuf,
+    /// PostgreSQL instead of SQLite, e.g. postgres://127.0.0.1/shotline.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Runs worked at once by this process (default: one per core).
+    #[arg(long, env = "SHOTLINE_WORKERS")]
+    workers: Option<usize>,
+    /// Largest upload of one run, in megabytes.
+    #[arg(long, default_value_t = 200, env = "SHOTLINE_MAX_UPLOAD_MB")]
+    max_upload_mb: usize,
+    /// Most photos in one run.
+    #[arg(long, default_value_t = 50, env = "SHOTLINE_MAX_PHOTOS")]
+    max_photos: usize,
+    /// Largest photo, in megapixels.
+    #[arg(long, default_value_t = 100, env = "SHOTLINE_MAX_MEGAPIXELS")]
+    max_megapixels: u64,
+    /// Requests a minute for one workspace token.
+    #[arg(long, default_value_t = 1200, env = "SHOTLINE_RATE_PER_MINUTE")]
+    rate_per_minute: i64,
+    /// Let webhooks fetch images from (and notify) private and loopback addresses. For tests and
+    /// closed networks only.
+    #[arg(long, env = "SHOTLINE_ALLOW_PRIVATE_FETCH")]
+    allow_private_fetch: bool,
+    /// Seconds a claimed run stays this process's without a heartbeat.
+    #[arg(long, default_value_t = 30, env = "SHOTLINE_LEASE_SECS")]
+    lease_secs: u64,
+    /// First retry delay in milliseconds (doubles each attempt).
+    #[arg(long, default_value_t = 2000, env = "SHOTLINE_RETRY_BASE_MS")]
+    retry_base_ms: u64,
+}
+
+impl ServeArgs {
+    fn into_options(self) -> crate::web::ServeOptions {
+        let mut config = crate::api::Config {
+            max_upload_bytes: self.max_upload_mb * 1024 * 1024,
+            max_photos_per_run: self.max_photos.max(1),
+            max_photo_pixels: self.max_megapixels * 1_000_000,
+            rate_per_minute: self.rate_per_minute,
+            lease: std::time::Duration::from_secs(self.lease_secs.max(1)),
+            retry_base: std::time::Duration::from_millis(self.retry_base_ms),
+            ..Default::default()
+        };
+        config.fetch.allow_private = self.allow_private_fetch;
+        if let Some(w) = self.workers {
+            config.workers = w.max(1);
+        }
+        crate::web::ServeOptions {
+            dist: self.dist,
+            addr: self.addr,
+            data: self.data,
+            database_url: self.database_url.filter(|u| !u.is_empty()),
+            config,
+        }
+    }
 }
 
 /// Entry point; returns the process exit code (0 ok, 1 some photo failed / check failed, 2 usage).
@@ -121,9 +181,10 @@ fn dispatch(cmd: Command) -> anyhow::Result<i32> {
             );
             Ok(0)
         }
-        Command::Serve { dist, addr } => {
+        Command::Serve(args) => {
+            init_logging();
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(crate::web::serve(dist, addr))?;
+            rt.block_on(crate::web::serve(args.into_options()))?;
             Ok(0)
         }
     }
@@ -324,4 +385,19 @@ fn check(channel: &str, files: &[PathBuf]) -> anyhow::Result<i32> {
         }
     }
     Ok(if all_pass { 0 } else { 1 })
+}
+
+/// Structured logs on standard error: `RUST_LOG` filters (default `info`), `SHOTLINE_LOG=json`
+/// for one JSON object a line.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("SHOTLINE_LOG").as_deref() == Ok("json") {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
 }
