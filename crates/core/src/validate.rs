@@ -58,9 +58,13 @@ pub fn parse(text: &str) -> Result<Workflow> {
     migrate(&mut v, version as u32);
     let wf: Workflow = serde_json::from_value(v.clone()).map_err(|e| {
         // Re-read the original text for an error with its line and column, when it fails there too.
-        match serde_json::from_str::<Workflow>(text) {
-            Err(positioned) => Error::Document(positioned.to_string()),
-            Ok(_) => Error::Document(e.to_string()),
+        let message = match serde_json::from_str::<Workflow>(text) {
+            Err(positioned) => positioned.to_string(),
+            Ok(_) => e.to_string(),
+        };
+        match v.get("steps").and_then(Value::as_array).and_then(|s| locate(s, "steps")) {
+            Some(path) => Error::Document(format!("{path}: {message}")),
+            None => Error::Document(message),
         }
     })?;
     let back = serde_json::to_value(&wf).map_err(|e| Error::Document(e.to_string()))?;
@@ -70,6 +74,43 @@ pub fn parse(text: &str) -> Result<Workflow> {
         return Err(Error::Document(first));
     }
     Ok(wf)
+}
+
+/// Where a document that does not deserialise goes wrong: the innermost failing step
+/// (`steps[2].then[0]`) and, when removing one field makes the error go away or turn into
+/// "missing field", that field (`steps[2].then[0].quality`). Serde's own messages lose the path
+/// inside tagged and flattened enums, and merchants need to know which step to fix.
+fn locate(steps: &[Value], path: &str) -> Option<String> {
+    for (i, s) in steps.iter().enumerate() {
+        let here = format!("{path}[{i}]");
+        if serde_json::from_value::<Step>(s.clone()).is_ok() {
+            continue;
+        }
+        if s.get("type").and_then(Value::as_str) == Some("if") {
+            for branch in ["then", "else"] {
+                if let Some(inner) = s.get(branch).and_then(Value::as_array) {
+                    if let Some(p) = locate(inner, &format!("{here}.{branch}")) {
+                        return Some(p);
+                    }
+                }
+            }
+        }
+        if let Some(obj) = s.as_object() {
+            for k in obj.keys().filter(|k| k.as_str() != "type") {
+                let mut without = obj.clone();
+                without.remove(k);
+                match serde_json::from_value::<Step>(Value::Object(without)) {
+                    Ok(_) => return Some(format!("{here}.{k}")),
+                    Err(e) if e.to_string().contains(&format!("missing field `{k}`")) => {
+                        return Some(format!("{here}.{k}"))
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        return Some(here);
+    }
+    None
 }
 
 /// Upgrades a document in place from `from` to [`SCHEMA_VERSION`], one version at a time.
@@ -269,6 +310,20 @@ mod tests {
         let m = e.to_string();
         assert!(m.contains("steps[0]: unknown field `qualty`"), "{m}");
         assert!(m.contains("quality"), "lists the known fields: {m}");
+    }
+
+    /// A wrong type deep in an IF names the step and the field, not just a line and column.
+    #[test]
+    fn wrong_types_name_the_step_and_field() {
+        let m = parse(
+            r#"{"schema":1,"name":"x","steps":[{"type":"background"},
+            {"type":"if","when":{"field":"product.category","op":"eq","value":"Rings"},
+             "then":[{"type":"export","quality":"high"}]}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(m.contains("steps[1].then[0].quality:"), "{m}");
+        assert!(m.contains("line 3"), "{m}");
     }
 
     #[test]

@@ -64,7 +64,9 @@ pub enum FetchError {
     Scheme { url: String },
     #[error("{url}: the host {host} is not one of the allowed image hosts")]
     HostNotAllowed { url: String, host: String },
-    #[error("{url}: the host points to the private address {ip}; only public hosts can be fetched")]
+    #[error(
+        "{url}: the host points to the private address {ip}; only public hosts can be fetched"
+    )]
     PrivateAddress { url: String, ip: IpAddr },
     #[error("{url}: the host name could not be found ({detail})")]
     Resolve { url: String, detail: String },
@@ -177,7 +179,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 /// 6to4 (2002:AABB:CCDD::) address: a connection to those reaches the IPv4 address.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
-    let low = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    let low =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     if let Some(v4) = ip.to_ipv4_mapped() {
         Some(v4)
     } else if s[0] == 0x0064 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
@@ -229,11 +232,16 @@ pub(crate) async fn check_target(
         // `Host`'s Display gives the form people write: brackets around IPv6.
         let name = host.to_string();
         let bare = name.trim_end_matches('.');
-        if !allowed_hosts
-            .iter()
-            .any(|allowed| allowed.trim().trim_end_matches('.').eq_ignore_ascii_case(bare))
-        {
-            return Err(FetchError::HostNotAllowed { url: shown, host: name });
+        if !allowed_hosts.iter().any(|allowed| {
+            allowed
+                .trim()
+                .trim_end_matches('.')
+                .eq_ignore_ascii_case(bare)
+        }) {
+            return Err(FetchError::HostNotAllowed {
+                url: shown,
+                host: name,
+            });
         }
     }
     let (domain, addrs) = match host {
@@ -258,7 +266,10 @@ pub(crate) async fn check_target(
     };
     if !allow_private {
         if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(FetchError::PrivateAddress { url: shown, ip: bad.ip() });
+            return Err(FetchError::PrivateAddress {
+                url: shown,
+                ip: bad.ip(),
+            });
         }
     }
     Ok(Target { url, domain, addrs })
@@ -266,7 +277,10 @@ pub(crate) async fn check_target(
 
 /// A client that connects only to `target`'s checked addresses, follows no redirects and
 /// ignores proxy settings (a proxy would resolve the host again, out of our sight).
-pub(crate) fn pinned_client(target: &Target, timeout: Duration) -> Result<reqwest::Client, FetchError> {
+pub(crate) fn pinned_client(
+    target: &Target,
+    timeout: Duration,
+) -> Result<reqwest::Client, FetchError> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -295,9 +309,15 @@ pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 /// A reqwest failure as a [`FetchError`].
 pub(crate) fn from_reqwest(url: &Url, timeout: Duration, err: &reqwest::Error) -> FetchError {
     if err.is_timeout() {
-        FetchError::Timeout { url: url.to_string(), timeout }
+        FetchError::Timeout {
+            url: url.to_string(),
+            timeout,
+        }
     } else {
-        FetchError::Network { url: url.to_string(), detail: root_cause(err) }
+        FetchError::Network {
+            url: url.to_string(),
+            detail: root_cause(err),
+        }
     }
 }
 
@@ -306,7 +326,11 @@ pub(crate) fn from_reqwest(url: &Url, timeout: Duration, err: &reqwest::Error) -
 /// `client` is not used to send the request: pinning the checked addresses needs a client of its
 /// own per request (reqwest resolves per client, not per request). It stays in the signature so
 /// callers need not change when pooling is added.
-pub async fn fetch(_client: &reqwest::Client, url: &str, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
+pub async fn fetch(
+    _client: &reqwest::Client,
+    url: &str,
+    policy: &FetchPolicy,
+) -> Result<Fetched, FetchError> {
     let limit = policy.timeout;
     match tokio::time::timeout(limit, fetch_unbounded(url, policy)).await {
         Ok(result) => result,
@@ -388,7 +412,9 @@ fn is_plain_name(name: &str) -> bool {
     !name.is_empty()
         && name != "."
         && name != ".."
-        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 fn percent_decode(s: &str) -> Option<String> {
@@ -411,10 +437,10 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::Router;
     use axum::body::Body;
     use axum::response::{IntoResponse, Redirect};
     use axum::routing::get;
+    use axum::Router;
 
     /// The 8-byte PNG signature and an IHDR chunk header: enough to stand for "a small image".
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01";
@@ -423,13 +449,17 @@ mod tests {
 
     async fn serve() -> SocketAddr {
         let app = Router::new()
-            .route("/img/photo%20one.png", get(|| async { ([("content-type", "image/png")], PNG) }))
+            .route(
+                "/img/photo%20one.png",
+                get(|| async { ([("content-type", "image/png")], PNG) }),
+            )
             .route("/big", get(|| async { vec![0u8; BIG] }))
             .route(
                 "/stream",
                 get(|| async {
                     // A body of unknown length: no Content-Length to refuse early on.
-                    let chunks = (0..48).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![7u8; 64 * 1024])));
+                    let chunks = (0..48)
+                        .map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![7u8; 64 * 1024])));
                     Body::from_stream(futures::stream::iter(chunks))
                 }),
             )
@@ -440,12 +470,17 @@ mod tests {
                     PNG
                 }),
             )
-            .route("/redirect", get(|| async { Redirect::temporary("/img/photo%20one.png") }))
+            .route(
+                "/redirect",
+                get(|| async { Redirect::temporary("/img/photo%20one.png") }),
+            )
             .route(
                 "/fail",
                 get(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response() }),
             );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
         addr
@@ -467,7 +502,10 @@ mod tests {
             .await
             .expect_err("loopback must be refused");
         assert!(matches!(err, FetchError::PrivateAddress { .. }), "{err:?}");
-        assert!(err.to_string().contains("private address 127.0.0.1"), "{err}");
+        assert!(
+            err.to_string().contains("private address 127.0.0.1"),
+            "{err}"
+        );
         assert!(!err.is_transient());
     }
 
@@ -476,7 +514,9 @@ mod tests {
     async fn allowed_private_fetch_returns_bytes() {
         let addr = serve().await;
         let url = format!("http://{addr}/img/photo%20one.png");
-        let got = fetch(&reqwest::Client::new(), &url, &local()).await.expect("fetch");
+        let got = fetch(&reqwest::Client::new(), &url, &local())
+            .await
+            .expect("fetch");
         assert_eq!(got.bytes, PNG);
         assert_eq!(got.name, "photo one.png");
         assert_eq!(got.content_type.as_deref(), Some("image/png"));
@@ -492,7 +532,9 @@ mod tests {
             allowed_hosts: vec!["LocalHost".into()],
             ..local()
         };
-        let got = fetch(&reqwest::Client::new(), &url, &policy).await.expect("fetch");
+        let got = fetch(&reqwest::Client::new(), &url, &policy)
+            .await
+            .expect("fetch");
         assert_eq!(got.bytes, PNG);
     }
 
@@ -505,7 +547,9 @@ mod tests {
             allowed_hosts: vec!["cdn.shopify.com".into()],
             ..local()
         };
-        let err = fetch(&reqwest::Client::new(), &url, &policy).await.expect_err("must refuse");
+        let err = fetch(&reqwest::Client::new(), &url, &policy)
+            .await
+            .expect_err("must refuse");
         assert!(matches!(err, FetchError::HostNotAllowed { .. }), "{err:?}");
     }
 
@@ -513,11 +557,21 @@ mod tests {
     #[tokio::test]
     async fn too_large_by_content_length_is_refused() {
         let addr = serve().await;
-        let policy = FetchPolicy { max_bytes: MB, ..local() };
-        let err = fetch(&reqwest::Client::new(), &format!("http://{addr}/big"), &policy)
-            .await
-            .expect_err("must refuse");
-        assert!(matches!(err, FetchError::TooLarge { limit, .. } if limit == MB), "{err:?}");
+        let policy = FetchPolicy {
+            max_bytes: MB,
+            ..local()
+        };
+        let err = fetch(
+            &reqwest::Client::new(),
+            &format!("http://{addr}/big"),
+            &policy,
+        )
+        .await
+        .expect_err("must refuse");
+        assert!(
+            matches!(err, FetchError::TooLarge { limit, .. } if limit == MB),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("1 MB"), "{err}");
     }
 
@@ -525,16 +579,30 @@ mod tests {
     #[tokio::test]
     async fn too_large_streamed_body_is_refused() {
         let addr = serve().await;
-        let policy = FetchPolicy { max_bytes: MB, ..local() };
-        let err = fetch(&reqwest::Client::new(), &format!("http://{addr}/stream"), &policy)
-            .await
-            .expect_err("must refuse");
+        let policy = FetchPolicy {
+            max_bytes: MB,
+            ..local()
+        };
+        let err = fetch(
+            &reqwest::Client::new(),
+            &format!("http://{addr}/stream"),
+            &policy,
+        )
+        .await
+        .expect_err("must refuse");
         assert!(matches!(err, FetchError::TooLarge { .. }), "{err:?}");
         // Under the limit, the same stream is read whole.
-        let roomy = FetchPolicy { max_bytes: 4 * MB, ..local() };
-        let got = fetch(&reqwest::Client::new(), &format!("http://{addr}/stream"), &roomy)
-            .await
-            .expect("fetch");
+        let roomy = FetchPolicy {
+            max_bytes: 4 * MB,
+            ..local()
+        };
+        let got = fetch(
+            &reqwest::Client::new(),
+            &format!("http://{addr}/stream"),
+            &roomy,
+        )
+        .await
+        .expect("fetch");
         assert_eq!(got.bytes.len(), 48 * 64 * 1024);
     }
 
@@ -547,9 +615,13 @@ mod tests {
             ..local()
         };
         let started = std::time::Instant::now();
-        let err = fetch(&reqwest::Client::new(), &format!("http://{addr}/slow"), &policy)
-            .await
-            .expect_err("must time out");
+        let err = fetch(
+            &reqwest::Client::new(),
+            &format!("http://{addr}/slow"),
+            &policy,
+        )
+        .await
+        .expect_err("must time out");
         assert!(matches!(err, FetchError::Timeout { .. }), "{err:?}");
         assert!(started.elapsed() < Duration::from_secs(3));
         assert!(err.is_transient());
@@ -560,10 +632,17 @@ mod tests {
     #[tokio::test]
     async fn redirect_is_an_error() {
         let addr = serve().await;
-        let err = fetch(&reqwest::Client::new(), &format!("http://{addr}/redirect"), &local())
-            .await
-            .expect_err("must not follow");
-        assert!(matches!(err, FetchError::Status { status: 307, .. }), "{err:?}");
+        let err = fetch(
+            &reqwest::Client::new(),
+            &format!("http://{addr}/redirect"),
+            &local(),
+        )
+        .await
+        .expect_err("must not follow");
+        assert!(
+            matches!(err, FetchError::Status { status: 307, .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("307"), "{err}");
         assert!(!err.is_transient());
     }
@@ -572,10 +651,17 @@ mod tests {
     #[tokio::test]
     async fn server_error_is_transient() {
         let addr = serve().await;
-        let err = fetch(&reqwest::Client::new(), &format!("http://{addr}/fail"), &local())
-            .await
-            .expect_err("500");
-        assert!(matches!(err, FetchError::Status { status: 500, .. }), "{err:?}");
+        let err = fetch(
+            &reqwest::Client::new(),
+            &format!("http://{addr}/fail"),
+            &local(),
+        )
+        .await
+        .expect_err("500");
+        assert!(
+            matches!(err, FetchError::Status { status: 500, .. }),
+            "{err:?}"
+        );
         assert!(err.is_transient());
     }
 
@@ -583,11 +669,17 @@ mod tests {
     #[tokio::test]
     async fn other_schemes_and_bad_urls_are_refused() {
         let client = reqwest::Client::new();
-        let err = fetch(&client, "ftp://example.com/a.png", &local()).await.expect_err("ftp");
+        let err = fetch(&client, "ftp://example.com/a.png", &local())
+            .await
+            .expect_err("ftp");
         assert!(matches!(err, FetchError::Scheme { .. }), "{err:?}");
-        let err = fetch(&client, "file:///etc/passwd", &local()).await.expect_err("file");
+        let err = fetch(&client, "file:///etc/passwd", &local())
+            .await
+            .expect_err("file");
         assert!(matches!(err, FetchError::Scheme { .. }), "{err:?}");
-        let err = fetch(&client, "not a url", &local()).await.expect_err("garbage");
+        let err = fetch(&client, "not a url", &local())
+            .await
+            .expect_err("garbage");
         assert!(matches!(err, FetchError::BadUrl { .. }), "{err:?}");
     }
 
@@ -600,8 +692,13 @@ mod tests {
             "http://[::ffff:169.254.169.254]/",
             "http://[fd00:ec2::254]/",
         ] {
-            let err = fetch(&client, url, &FetchPolicy::default()).await.expect_err(url);
-            assert!(matches!(err, FetchError::PrivateAddress { .. }), "{url}: {err:?}");
+            let err = fetch(&client, url, &FetchPolicy::default())
+                .await
+                .expect_err(url);
+            assert!(
+                matches!(err, FetchError::PrivateAddress { .. }),
+                "{url}: {err:?}"
+            );
         }
     }
 
@@ -609,14 +706,36 @@ mod tests {
     #[test]
     fn classifies_ipv4() {
         for refused in [
-            "0.0.0.0", "127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-            "169.254.169.254", "100.64.0.1", "100.127.255.255", "224.0.0.1", "255.255.255.255",
-            "240.0.0.1", "192.0.2.1", "198.51.100.7", "203.0.113.9", "198.18.0.1", "192.0.0.8",
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.255",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "198.18.0.1",
+            "192.0.0.8",
         ] {
             let ip: IpAddr = refused.parse().expect("ip");
             assert!(!is_public(ip), "{refused} should be refused");
         }
-        for public in ["8.8.8.8", "1.1.1.1", "172.15.0.1", "172.32.0.1", "100.63.0.1", "100.128.0.1", "23.45.67.89"] {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "172.15.0.1",
+            "172.32.0.1",
+            "100.63.0.1",
+            "100.128.0.1",
+            "23.45.67.89",
+        ] {
             let ip: IpAddr = public.parse().expect("ip");
             assert!(is_public(ip), "{public} should be public");
         }
@@ -626,14 +745,32 @@ mod tests {
     #[test]
     fn classifies_ipv6() {
         for refused in [
-            "::", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "fec0::1", "ff02::1",
-            "2001:db8::1", "100::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-            "64:ff9b::10.0.0.1", "2002:c0a8:0101::1",
+            "::",
+            "::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "febf::1",
+            "fec0::1",
+            "ff02::1",
+            "2001:db8::1",
+            "100::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "64:ff9b::10.0.0.1",
+            "2002:c0a8:0101::1",
         ] {
             let ip: IpAddr = refused.parse().expect("ip");
             assert!(!is_public(ip), "{refused} should be refused");
         }
-        for public in ["2606:4700:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:0808:0808::1"] {
+        for public in [
+            "2606:4700:4700::1111",
+            "2a00:1450:4001::200e",
+            "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:0808:0808::1",
+        ] {
             let ip: IpAddr = public.parse().expect("ip");
             assert!(is_public(ip), "{public} should be public");
         }
@@ -647,6 +784,9 @@ mod tests {
         assert_eq!(name("https://cdn.example.com/"), "image");
         assert_eq!(name("https://cdn.example.com"), "image");
         assert_eq!(name("https://cdn.example.com/a/my%20mug.jpg"), "my mug.jpg");
-        assert_eq!(name("https://cdn.example.com/a/..%2Fetc%2Fpasswd"), "..%2Fetc%2Fpasswd");
+        assert_eq!(
+            name("https://cdn.example.com/a/..%2Fetc%2Fpasswd"),
+            "..%2Fetc%2Fpasswd"
+        );
     }
 }

@@ -35,7 +35,11 @@ pub enum NotifyError {
     Refused(FetchError),
     /// The receiver answered with a 4xx other than 429: retrying would not help.
     #[error("{url}: the receiver rejected the notification with status {status}; check the notify URL and secret")]
-    Rejected { url: String, status: u16, attempts: u32 },
+    Rejected {
+        url: String,
+        status: u16,
+        attempts: u32,
+    },
     /// Every attempt failed with a transient error; `last` is the final one.
     #[error("notification not delivered after {attempts} attempts: {last}")]
     GaveUp { attempts: u32, last: FetchError },
@@ -81,7 +85,10 @@ pub async fn deliver(
             request = request.header(SIGNATURE_HEADER, signature);
         }
         let outcome = match tokio::time::timeout(policy.timeout, request.send()).await {
-            Err(_) => Err(FetchError::Timeout { url: url.to_string(), timeout: policy.timeout }),
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_string(),
+                timeout: policy.timeout,
+            }),
             Ok(Err(e)) => Err(fetch::from_reqwest(&url, policy.timeout, &e)),
             Ok(Ok(response)) if response.status().is_success() => Ok(()),
             Ok(Ok(response)) => Err(FetchError::Status {
@@ -92,9 +99,18 @@ pub async fn deliver(
         match outcome {
             Ok(()) => return Ok(attempt),
             Err(FetchError::Status { url, status }) if !is_retryable_status(status) => {
-                return Err(NotifyError::Rejected { url, status, attempts: attempt });
+                return Err(NotifyError::Rejected {
+                    url,
+                    status,
+                    attempts: attempt,
+                });
             }
-            Err(last) if attempt >= attempts => return Err(NotifyError::GaveUp { attempts: attempt, last }),
+            Err(last) if attempt >= attempts => {
+                return Err(NotifyError::GaveUp {
+                    attempts: attempt,
+                    last,
+                })
+            }
             Err(_) => {
                 tokio::time::sleep(backoff(base_delay, attempt - 1)).await;
                 attempt += 1;
@@ -119,10 +135,10 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    use axum::Router;
     use axum::extract::State;
     use axum::http::{HeaderMap, StatusCode};
     use axum::routing::post;
+    use axum::Router;
 
     #[derive(Default)]
     struct Received {
@@ -135,13 +151,22 @@ mod tests {
     type Shared = Arc<Mutex<Received>>;
 
     /// Fails the first two calls with 503, then accepts and records what arrived.
-    async fn flaky(State(seen): State<Shared>, headers: HeaderMap, body: bytes::Bytes) -> StatusCode {
+    async fn flaky(
+        State(seen): State<Shared>,
+        headers: HeaderMap,
+        body: bytes::Bytes,
+    ) -> StatusCode {
         let mut seen = seen.lock().expect("lock");
         seen.calls += 1;
         if seen.calls <= 2 {
             return StatusCode::SERVICE_UNAVAILABLE;
         }
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         seen.body = body.to_vec();
         seen.signature = header(SIGNATURE_HEADER);
         seen.content_type = header("content-type");
@@ -159,7 +184,9 @@ mod tests {
             .route("/flaky", post(flaky))
             .route("/reject", post(reject))
             .with_state(seen.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
         (addr, seen)
@@ -182,9 +209,15 @@ mod tests {
             secret: Some("s3cret".into()),
             body: serde_json::json!({"run_id": "run_1", "status": "done"}),
         };
-        let used = deliver(&reqwest::Client::new(), &n, &local(), 5, Duration::from_millis(10))
-            .await
-            .expect("delivered");
+        let used = deliver(
+            &reqwest::Client::new(),
+            &n,
+            &local(),
+            5,
+            Duration::from_millis(10),
+        )
+        .await
+        .expect("delivered");
         assert_eq!(used, 3);
         let seen = seen.lock().expect("lock");
         assert_eq!(seen.calls, 3);
@@ -204,9 +237,15 @@ mod tests {
             secret: None,
             body: serde_json::json!({"ok": true}),
         };
-        deliver(&reqwest::Client::new(), &n, &local(), 3, Duration::from_millis(1))
-            .await
-            .expect("delivered");
+        deliver(
+            &reqwest::Client::new(),
+            &n,
+            &local(),
+            3,
+            Duration::from_millis(1),
+        )
+        .await
+        .expect("delivered");
         assert_eq!(seen.lock().expect("lock").signature, None);
     }
 
@@ -219,11 +258,23 @@ mod tests {
             secret: None,
             body: serde_json::json!({}),
         };
-        let err = deliver(&reqwest::Client::new(), &n, &local(), 2, Duration::from_millis(1))
-            .await
-            .expect_err("two 503s");
+        let err = deliver(
+            &reqwest::Client::new(),
+            &n,
+            &local(),
+            2,
+            Duration::from_millis(1),
+        )
+        .await
+        .expect_err("two 503s");
         assert!(
-            matches!(err, NotifyError::GaveUp { attempts: 2, last: FetchError::Status { status: 503, .. } }),
+            matches!(
+                err,
+                NotifyError::GaveUp {
+                    attempts: 2,
+                    last: FetchError::Status { status: 503, .. }
+                }
+            ),
             "{err:?}"
         );
         assert_eq!(seen.lock().expect("lock").calls, 2);
@@ -238,10 +289,26 @@ mod tests {
             secret: Some("s".into()),
             body: serde_json::json!({}),
         };
-        let err = deliver(&reqwest::Client::new(), &n, &local(), 5, Duration::from_millis(1))
-            .await
-            .expect_err("400");
-        assert!(matches!(err, NotifyError::Rejected { status: 400, attempts: 1, .. }), "{err:?}");
+        let err = deliver(
+            &reqwest::Client::new(),
+            &n,
+            &local(),
+            5,
+            Duration::from_millis(1),
+        )
+        .await
+        .expect_err("400");
+        assert!(
+            matches!(
+                err,
+                NotifyError::Rejected {
+                    status: 400,
+                    attempts: 1,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert_eq!(seen.lock().expect("lock").calls, 1);
     }
 
@@ -254,10 +321,19 @@ mod tests {
             secret: None,
             body: serde_json::json!({}),
         };
-        let err = deliver(&reqwest::Client::new(), &n, &FetchPolicy::default(), 3, Duration::from_millis(1))
-            .await
-            .expect_err("private");
-        assert!(matches!(err, NotifyError::Refused(FetchError::PrivateAddress { .. })), "{err:?}");
+        let err = deliver(
+            &reqwest::Client::new(),
+            &n,
+            &FetchPolicy::default(),
+            3,
+            Duration::from_millis(1),
+        )
+        .await
+        .expect_err("private");
+        assert!(
+            matches!(err, NotifyError::Refused(FetchError::PrivateAddress { .. })),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("private address"), "{err}");
         assert_eq!(seen.lock().expect("lock").calls, 0);
     }

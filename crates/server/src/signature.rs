@@ -10,8 +10,8 @@
 //! Every comparison of a secret-derived value runs in constant time, so the time a refusal takes says
 //! nothing about how many leading bytes of a forged signature were right.
 
-use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
@@ -96,7 +96,11 @@ mod tests {
     #[test]
     fn shopify_known_vector_verifies() {
         assert!(verify_shopify(SECRET, BODY, SHOPIFY_HEADER));
-        assert!(verify_shopify(SECRET, BODY, &format!("  {SHOPIFY_HEADER}\n")));
+        assert!(verify_shopify(
+            SECRET,
+            BODY,
+            &format!("  {SHOPIFY_HEADER}\n")
+        ));
     }
 
     /// One changed byte in the body makes the Shopify signature fail.
@@ -125,9 +129,16 @@ mod tests {
     fn shotline_known_vector_and_round_trip() {
         let body = b"The quick brown fox jumps over the lazy dog";
         let sig = sign_shotline(b"key", body);
-        assert_eq!(sig, "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+        assert_eq!(
+            sig,
+            "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
         assert!(verify_shotline(b"key", body, &sig));
-        assert!(verify_shotline(b"key", body, &sig.to_uppercase().replace("SHA256=", "sha256=")));
+        assert!(verify_shotline(
+            b"key",
+            body,
+            &sig.to_uppercase().replace("SHA256=", "sha256=")
+        ));
     }
 
     /// A Shotline signature without the `sha256=` prefix, or over a changed body, or with another secret, fails.
@@ -167,7 +178,9 @@ mod tests {
         let b = random_token(32);
         assert_eq!(a.len(), 43);
         assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(random_token(0), "");
     }
 }

@@ -298,7 +298,15 @@ impl Store {
         .await?;
         insert_revision(&mut tx, id, 1, name, doc, "created", now).await?;
         tx.commit().await?;
-        self.workflow(workspace_id, id).await
+        Ok(WorkflowRecord {
+            id: id.to_string(),
+            workspace_id: workspace_id.to_string(),
+            name: name.to_string(),
+            revision: 1,
+            created_at: now,
+            updated_at: now,
+            doc: doc.to_string(),
+        })
     }
 
     /// Writes a new revision if `expected` is still the current one; otherwise
@@ -315,26 +323,29 @@ impl Store {
     ) -> Result<WorkflowRecord> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        // RETURNING gives this write's own record: reading it back after the commit could show
+        // a later writer's revision.
+        let row = sqlx::query(&format!(
             "UPDATE workflows SET revision = revision + 1, name = $1, doc = $2, updated_at = $3 \
-             WHERE id = $4 AND workspace_id = $5 AND deleted = 0 AND revision = $6",
-        )
+             WHERE id = $4 AND workspace_id = $5 AND deleted = 0 AND revision = $6 RETURNING {WORKFLOW_COLS}"
+        ))
         .bind(name)
         .bind(doc)
         .bind(now)
         .bind(id)
         .bind(workspace_id)
         .bind(expected)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
+        let Some(row) = row else {
             tx.rollback().await?;
             let current = self.workflow(workspace_id, id).await?;
             return Err(StoreError::Conflict(Box::new(current)));
-        }
-        insert_revision(&mut tx, id, expected + 1, name, doc, note, now).await?;
+        };
+        let rec = workflow_from(&row)?;
+        insert_revision(&mut tx, id, rec.revision, name, doc, note, now).await?;
         tx.commit().await?;
-        self.workflow(workspace_id, id).await
+        Ok(rec)
     }
 
     pub async fn delete_workflow(&self, workspace_id: &str, id: &str) -> Result<()> {
