@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 SHOTLINE_NEED_BROWSER=1 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
-echo "== native tests (engine, command line)"
+# The store tests run on SQLite and on PostgreSQL (127.0.0.1:5432).
+bash scripts/ensure-postgres.sh
+
+echo "== native tests (engine, command line, REST API on SQLite and PostgreSQL)"
 cargo test --workspace --exclude shotline-web --no-fail-fast
 
 echo "== engine builds for wasm32"
