@@ -131,7 +131,11 @@ pub fn router(state: AppState) -> Router {
         .route("/runs/{id}", get(runs::get_one))
         .route("/runs/{id}/artifacts/{name}", get(runs::artifact))
         .route("/workflows/{id}/hooks", post(hooks::create))
-        .route("/hooks/{id}", post(hooks::receive))
+        // Generic webhooks may carry base64 photos.
+        .route(
+            "/hooks/{id}",
+            post(hooks::receive).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(|| async {
