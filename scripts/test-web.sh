@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Tests the web app in headless Chromium: the wasm-bindgen component tests (tests/web.rs), then a
-# release build (scripts/build-web.sh) and the end-to-end script (e2e/run.mjs), which leaves
-# screenshots in test-artifacts/. Exits non-zero if anything fails.
+# Tests the web app: its plain logic natively (sync plan, local library, outlines), the
+# wasm-bindgen component tests (tests/web.rs) in headless Chromium, then a build and the end-to-end
+# scripts: e2e/run.mjs (photos) and e2e/sync.mjs (my workflows, sync and share links against the
+# real `shotline serve`), which leave screenshots in test-artifacts/. Exits non-zero if anything fails.
 #   scripts/test-web.sh            everything
 #   scripts/test-web.sh --no-e2e   only the component tests
 set -euo pipefail
@@ -16,6 +17,8 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=120
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
+echo "== web app logic (native unit tests)"
+cargo test -p shotline-web --lib
 echo "== component tests (wasm-bindgen-test, headless Chromium)"
 cargo test -p shotline-web --target wasm32-unknown-unknown --test web
 
@@ -33,8 +36,11 @@ else
   echo "== dev build"
   trunk build
 fi
+echo "== server for the sync end-to-end test"
+cargo build -p shotline-server
 echo "== end-to-end (playwright-core, headless Chromium)"
 if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 node e2e/run.mjs
+node e2e/sync.mjs

@@ -70,3 +70,64 @@ pub fn describe(err: JsValue) -> String {
         .or_else(|| err.as_string())
         .unwrap_or_else(|| format!("{err:?}"))
 }
+
+fn local_storage() -> Result<web_sys::Storage, String> {
+    web_sys::window()
+        .ok_or("no window")?
+        .local_storage()
+        .map_err(describe)?
+        .ok_or_else(|| "localStorage is turned off".to_string())
+}
+
+/// The text stored under `key` in localStorage, if any.
+pub fn storage_get(key: &str) -> Result<Option<String>, String> {
+    local_storage()?.get_item(key).map_err(describe)
+}
+
+/// Stores text under `key` in localStorage (fails when the browser's quota is used up).
+pub fn storage_set(key: &str, value: &str) -> Result<(), String> {
+    local_storage()?.set_item(key, value).map_err(describe)
+}
+
+pub fn storage_remove(key: &str) -> Result<(), String> {
+    local_storage()?.remove_item(key).map_err(describe)
+}
+
+/// Puts text on the clipboard. Fails where the browser refuses (no permission, page not focused).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let promise = window.navigator().clipboard().write_text(text);
+    JsFuture::from(promise).await.map(|_| ()).map_err(describe)
+}
+
+/// Unix time in milliseconds.
+pub fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A time of day in the merchant's locale ("14:03:12"), for "Last synced at …".
+pub fn time_of_day(unix_ms: f64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_ms));
+    String::from(date.to_locale_time_string("default"))
+}
+
+/// The page's path (`/`, `/s/abc123`).
+pub fn pathname() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_else(|| "/".into())
+}
+
+/// The page's origin (`http://127.0.0.1:8080`), for links to share.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// Loads another page of the app.
+pub fn go_to(path: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href(path);
+    }
+}

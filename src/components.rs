@@ -1,5 +1,12 @@
 //! Reusable pieces of the page.
 
+pub mod conflict_card;
+pub mod copy_button;
 pub mod drop_zone;
+pub mod my_workflows;
 pub mod photo_result;
+pub mod share_links;
+pub mod step_list;
+pub mod sync_panel;
+pub mod workflow_editor;
 pub mod workflow_picker;

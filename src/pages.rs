@@ -1,3 +1,4 @@
 //! Screens.
 
 pub mod home;
+pub mod shared;

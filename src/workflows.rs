@@ -1,13 +1,37 @@
-//! The workflows offered on the page.
+//! The workflows offered on the page: my workflows first, then the bundled templates.
 
+use crate::library::Library;
 use shotline_core::Workflow;
 
 /// One workflow the merchant can pick.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
-    /// The bundled workflow's id (`builtin` for the fallback).
+    /// The bundled workflow's id (`builtin` for the fallback), or my workflow's local id.
     pub id: String,
     pub workflow: Workflow,
+    /// One of my workflows (rather than a bundled template).
+    pub mine: bool,
+}
+
+/// Everything the picker offers: my workflows, then the templates.
+pub fn choices(lib: &Library) -> Vec<Choice> {
+    lib.workflows
+        .iter()
+        .map(|w| Choice {
+            id: w.id.clone(),
+            workflow: w.workflow.clone(),
+            mine: true,
+        })
+        .chain(available())
+        .collect()
+}
+
+/// The picked choice: the one with `selected`'s id, or the first when there is no pick (or the
+/// picked workflow was deleted).
+pub fn pick<'a>(choices: &'a [Choice], selected: Option<&str>) -> Option<&'a Choice> {
+    selected
+        .and_then(|id| choices.iter().find(|c| c.id == id))
+        .or_else(|| choices.first())
 }
 
 /// Used only when the engine bundles no workflows, so the page always has something to run.
@@ -30,6 +54,7 @@ pub fn available() -> Vec<Choice> {
         .map(|(id, workflow)| Choice {
             id: id.to_string(),
             workflow,
+            mine: false,
         })
         .collect();
     if !bundled.is_empty() {
@@ -39,6 +64,7 @@ pub fn available() -> Vec<Choice> {
         .map(|workflow| Choice {
             id: "builtin".into(),
             workflow,
+            mine: false,
         })
         .into_iter()
         .collect()

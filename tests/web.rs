@@ -4,20 +4,69 @@
 #![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
 
 use shotline_web::browser::yield_to_browser;
-use shotline_web::App;
+use shotline_web::{library, sync, App};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts the app into a fresh container of its own, so tests do not see each other's pages.
+/// Mounts the app into a fresh container of its own, so tests do not see each other's pages,
+/// with nothing saved in the browser from an earlier test.
 fn mount() -> HtmlElement {
+    mount_view(App)
+}
+
+fn mount_view<V: leptos::IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> HtmlElement {
+    clear_storage();
     let doc = web_sys::window().unwrap().document().unwrap();
     let host: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&host).unwrap();
-    leptos::mount::mount_to(host.clone(), App).forget();
+    leptos::mount::mount_to(host.clone(), view).forget();
     host
+}
+
+fn clear_storage() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.remove_item(library::STORAGE_KEY).unwrap();
+    storage.remove_item(sync::STORAGE_KEY).unwrap();
+}
+
+fn stored_library() -> library::Library {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let text = storage
+        .get_item(library::STORAGE_KEY)
+        .unwrap()
+        .unwrap_or_default();
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn click(el: &Element) {
+    el.unchecked_ref::<HtmlElement>().click();
+}
+
+/// Types into an input or textarea as a person would: the value, then an `input` event.
+fn type_into(el: &Element, text: &str) {
+    if let Some(area) = el.dyn_ref::<HtmlTextAreaElement>() {
+        area.set_value(text);
+    } else {
+        el.unchecked_ref::<HtmlInputElement>().set_value(text);
+    }
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+async fn settle() {
+    for _ in 0..3 {
+        leptos::task::tick().await;
+        yield_to_browser().await;
+    }
+}
+
+fn text(el: &Element) -> String {
+    el.text_content().unwrap_or_default()
 }
 
 fn all(host: &Element, testid: &str) -> Vec<Element> {
@@ -200,5 +249,211 @@ async fn a_text_file_fails_on_its_own_card() {
         .find(|r| r.text_content().unwrap().contains("tiny.png"))
         .expect("no card for tiny.png");
     assert_eq!(other.get_attribute("data-status").as_deref(), Some("ok"));
+    host.remove();
+}
+
+/// "Save as mine" copies a template into my workflows: it is stored in localStorage, opens in the
+/// editor as saved, and the photo picker offers it (first, marked as mine).
+#[wasm_bindgen_test]
+async fn a_template_saved_as_mine_is_stored_and_offered() {
+    let host = mount();
+    settle().await;
+    assert!(text(&one(&host, "no-workflows")).contains("no workflows of your own"));
+    click(&one(&host, "save-as-mine"));
+    settle().await;
+    let lib = stored_library();
+    assert_eq!(lib.workflows.len(), 1);
+    let name = lib.workflows[0].workflow.name.clone();
+    assert!(name.ends_with("(copy)"), "{name}");
+    assert_eq!(text(&one(&host, "my-workflow-name")), name);
+    assert_eq!(text(&one(&host, "save-state")), "Saved");
+    let first = &all(&host, "workflow-option")[0];
+    assert_eq!(first.get_attribute("data-mine").as_deref(), Some("true"));
+    assert!(text(first).contains(&name));
+    host.remove();
+}
+
+/// The editor saves valid edits as they are typed, shows the engine's parse and validation
+/// messages under it, and never stores invalid JSON over the last good version.
+#[wasm_bindgen_test]
+async fn the_editor_saves_valid_json_and_refuses_invalid_json() {
+    let host = mount();
+    settle().await;
+    click(&one(&host, "save-as-mine"));
+    settle().await;
+    let json = one(&host, "workflow-json");
+    let good = json.unchecked_ref::<HtmlTextAreaElement>().value();
+
+    type_into(&json, "{ \"schema\": 1, \"name\": ");
+    settle().await;
+    let problems = text(&one(&host, "workflow-problems"));
+    assert!(problems.contains("not valid JSON"), "{problems}");
+    assert_eq!(text(&one(&host, "save-state")), "Not saved");
+    assert!(stored_library().workflows[0]
+        .workflow
+        .name
+        .ends_with("(copy)"));
+    // What was typed stays in the editor.
+    assert!(json
+        .unchecked_ref::<HtmlTextAreaElement>()
+        .value()
+        .starts_with("{ \"schema\""));
+
+    type_into(
+        &json,
+        &good.replace(
+            "\"steps\": [",
+            "\"steps\": [{\"type\": \"export\", \"quality\": 0},",
+        ),
+    );
+    settle().await;
+    let problems = text(&one(&host, "workflow-problems"));
+    assert!(problems.contains("steps[0].quality"), "{problems}");
+
+    let renamed = good.replacen("(copy)", "for mugs", 1);
+    type_into(&json, &renamed);
+    settle().await;
+    assert!(all(&host, "workflow-problems").is_empty());
+    assert_eq!(text(&one(&host, "save-state")), "Saved");
+    let lib = stored_library();
+    assert!(
+        lib.workflows[0].workflow.name.ends_with("for mugs"),
+        "{:?}",
+        lib.workflows[0].workflow.name
+    );
+    assert!(lib.workflows[0].dirty);
+
+    // An empty name is not saved either.
+    type_into(&one(&host, "workflow-name"), "  ");
+    settle().await;
+    assert!(text(&one(&host, "name-problem")).contains("name"));
+    assert!(stored_library().workflows[0]
+        .workflow
+        .name
+        .ends_with("for mugs"));
+    type_into(&one(&host, "workflow-name"), "Mugs");
+    settle().await;
+    assert_eq!(stored_library().workflows[0].workflow.name, "Mugs");
+    assert_eq!(text(&one(&host, "my-workflow-name")), "Mugs");
+    host.remove();
+}
+
+/// Deleting asks first, then removes the workflow from the list and from localStorage.
+#[wasm_bindgen_test]
+async fn deleting_asks_then_removes() {
+    let host = mount();
+    settle().await;
+    click(&one(&host, "save-as-mine"));
+    settle().await;
+    click(&one(&host, "delete-workflow"));
+    settle().await;
+    assert_eq!(
+        stored_library().workflows.len(),
+        1,
+        "deleted without asking"
+    );
+    click(&one(&host, "confirm-delete-yes"));
+    settle().await;
+    assert!(all(&host, "my-workflow").is_empty());
+    assert!(stored_library().workflows.is_empty());
+    host.remove();
+}
+
+/// A conflict card shows both versions side by side (name, steps, revision), and "Use the other
+/// device's" replaces this device's copy and settles the conflict.
+#[wasm_bindgen_test]
+async fn the_conflict_card_shows_both_versions_and_takes_theirs() {
+    use leptos::prelude::*;
+    use shotline_web::api::Record;
+    use shotline_web::components::conflict_card::ConflictCard;
+    use shotline_web::library::MyWorkflows;
+    use shotline_web::sync::{Conflict, SyncState};
+
+    let state = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let keep = state.clone();
+    let host = mount_view(move || {
+        let lib = MyWorkflows::load();
+        lib.provide();
+        let sync = SyncState::load();
+        sync.provide();
+        let mut mine = shotline_core::templates::get("by-category").unwrap();
+        mine.name = "Rings (mine)".into();
+        let mut theirs = mine.clone();
+        theirs.name = "Rings (theirs)".into();
+        theirs.steps.truncate(2);
+        lib.update(|l| {
+            l.add_remote("local-1".into(), mine, "wf_1".into(), 3, 0.0);
+            let m = l.get_mut("local-1").unwrap();
+            m.dirty = true;
+        });
+        let conflict = Conflict {
+            local_id: "local-1".into(),
+            theirs: Record {
+                id: "wf_1".into(),
+                name: "Rings (theirs)".into(),
+                revision: 4,
+                updated_at: 0.0,
+                workflow: theirs,
+            },
+            error: None,
+        };
+        sync.conflicts.set(vec![conflict]);
+        *keep.borrow_mut() = Some((lib, sync));
+        view! {
+            <For each=move || sync.conflicts.get() key=|c| c.local_id.clone() let:c>
+                <ConflictCard conflict=c/>
+            </For>
+        }
+    });
+    settle().await;
+    let card = one(&host, "conflict-card");
+    let mine = one(&card, "conflict-mine");
+    let theirs = one(&card, "conflict-theirs");
+    assert_eq!(text(&one(&mine, "version-name")), "Rings (mine)");
+    assert_eq!(text(&one(&theirs, "version-name")), "Rings (theirs)");
+    assert!(text(&one(&mine, "version-revision")).contains("since revision 3"));
+    assert!(text(&one(&theirs, "version-revision")).contains("Revision 4"));
+    let (m, t) = (all(&mine, "step-line"), all(&theirs, "step-line"));
+    assert!(m.len() > t.len() && !t.is_empty());
+    // Nested IF/ELSE lines are indented.
+    assert!(m
+        .iter()
+        .any(|l| l.get_attribute("data-depth").as_deref() == Some("1")));
+    assert!(text(&m[0]).starts_with("If product category is one of"));
+
+    click(&one(&card, "use-theirs"));
+    settle().await;
+    assert!(all(&host, "conflict-card").is_empty());
+    let (lib, sync) = (*state.borrow()).unwrap();
+    let local = lib.with_untracked(|l| l.get("local-1").cloned()).unwrap();
+    assert_eq!(local.workflow.name, "Rings (theirs)");
+    assert_eq!((local.remote_revision, local.dirty), (Some(4), false));
+    assert!(sync.conflicts.get_untracked().is_empty());
+    host.remove();
+}
+
+/// A share link the server does not know shows a clear message, never a blank page.
+#[wasm_bindgen_test]
+async fn an_unknown_share_link_says_so() {
+    use leptos::prelude::*;
+    use shotline_web::library::MyWorkflows;
+    use shotline_web::pages::shared::SharedPage;
+
+    let host = mount_view(|| {
+        MyWorkflows::load().provide();
+        view! { <SharedPage slug="no-such-link".to_string()/> }
+    });
+    for _ in 0..200 {
+        settle().await;
+        if !all(&host, "shared-error").is_empty() {
+            break;
+        }
+    }
+    let message = text(&one(&host, "shared-error"));
+    // The test runner's server has no API: a 404 reads as a revoked link, anything else as an error.
+    assert!(
+        message.contains("revoked or does not exist") || message.contains("could not be loaded"),
+        "{message}"
+    );
     host.remove();
 }

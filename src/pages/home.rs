@@ -1,10 +1,14 @@
-//! The one page of the minimal app: pick a workflow, drop photos, get files back.
+//! The home page: pick a workflow, drop photos, get files back; manage my workflows and sync.
 
 use crate::browser::yield_to_browser;
 use crate::components::drop_zone::DropZone;
+use crate::components::my_workflows::MyWorkflowsCard;
 use crate::components::photo_result::PhotoCard;
+use crate::components::sync_panel::SyncPanel;
 use crate::components::workflow_picker::WorkflowPicker;
+use crate::library::MyWorkflows;
 use crate::process::{process_file, PhotoResult};
+use crate::sync::SyncState;
 use crate::workflows;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -20,8 +24,10 @@ struct Progress {
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let choices = StoredValue::new(workflows::available());
-    let selected = RwSignal::new(0usize);
+    let lib = MyWorkflows::expect();
+    let sync = SyncState::expect();
+    let choices = Memo::new(move |_| lib.with(workflows::choices));
+    let selected = RwSignal::new(None::<String>);
     let results = RwSignal::new(Vec::<Arc<PhotoResult>>::new());
     let progress = RwSignal::new(None::<Progress>);
     let batch_error = RwSignal::new(None::<String>);
@@ -37,7 +43,9 @@ pub fn HomePage() -> impl IntoView {
         if files.is_empty() || busy.get_untracked() {
             return;
         }
-        let Some(choice) = choices.with_value(|c| c.get(selected.get_untracked()).cloned()) else {
+        let Some(choice) = choices
+            .with_untracked(|c| workflows::pick(c, selected.get_untracked().as_deref()).cloned())
+        else {
             return;
         };
         batch_error.set(None);
@@ -65,12 +73,10 @@ pub fn HomePage() -> impl IntoView {
         });
     });
 
+    // A connected device catches up with the workspace when it opens.
+    sync.sync_now(lib);
+
     view! {
-        <div class="page">
-            <header class="topbar">
-                <span class="logo" aria-hidden="true"></span>
-                <h1>"Shotline"</h1>
-            </header>
             <main class="layout">
                 <section class="card" aria-labelledby="process-title">
                     <h2 id="process-title">"Process photos"</h2>
@@ -122,7 +128,8 @@ pub fn HomePage() -> impl IntoView {
                         </div>
                     </Show>
                 </section>
+                <MyWorkflowsCard/>
+                <SyncPanel/>
             </main>
-        </div>
     }
 }

@@ -105,11 +105,10 @@ struct Millis(Duration);
 
 impl fmt::Display for Millis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
-            write!(f, "{} s", ms / 1000)
+        if self.0.subsec_millis() == 0 {
+            write!(f, "{} s", self.0.as_secs())
         } else {
-            write!(f, "{ms} ms")
+            write!(f, "{} ms", self.0.as_millis())
         }
     }
 }
