@@ -92,6 +92,9 @@ struct ServeArgs {
     /// closed networks only.
     #[arg(long, env = "SHOTLINE_ALLOW_PRIVATE_FETCH")]
     allow_private_fetch: bool,
+    /// Only fetch webhook images from these hosts (comma-separated); any public host when empty.
+    #[arg(long, value_delimiter = ',', env = "SHOTLINE_FETCH_HOSTS")]
+    fetch_hosts: Vec<String>,
     /// Seconds a claimed run stays this process's without a heartbeat.
     #[arg(long, default_value_t = 30, env = "SHOTLINE_LEASE_SECS")]
     lease_secs: u64,
@@ -112,6 +115,7 @@ impl ServeArgs {
             ..Default::default()
         };
         config.fetch.allow_private = self.allow_private_fetch;
+        config.fetch.allowed_hosts = self.fetch_hosts.into_iter().filter(|h| !h.is_empty()).collect();
         if let Some(w) = self.workers {
             config.workers = w.max(1);
         }

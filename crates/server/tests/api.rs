@@ -44,6 +44,7 @@ on_both_databases!(
     shopify_webhook_fetches_images,
     notify_step_posts_a_signed_summary,
     private_addresses_are_not_fetched,
+    bad_hook_and_share_requests_are_refused,
 );
 
 /// Missing, malformed and wrong tokens get 401 with a code; the right one works.
@@ -764,4 +765,53 @@ async fn unknown_routes_answer_json() {
         .call(Method::POST, "/api/v1/workflows/wf_x/hooks", None, &[], "{}")
         .await;
     assert_eq!(hook.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Hooks with a wrong kind, a weak secret, unknown fields or malformed JSON; shares, hooks,
+/// revisions and restores of unknown workflows: each a 4xx with a code, nothing created.
+async fn bad_hook_and_share_requests_are_refused(db: Db) {
+    let app = app(db).await;
+    let t = app.workspace().await;
+    let wf = app.create_workflow(&t, SIMPLE).await;
+    let hooks = format!("/api/v1/workflows/{wf}/hooks");
+    for (body, code) in [
+        (json!({"kind": "zapier"}).to_string(), "bad_kind"),
+        (json!({"kind": "shopify", "secret": "short"}).to_string(), "weak_secret"),
+        (json!({"kind": "generic", "colour": "red"}).to_string(), "invalid_json"),
+        ("{\"kind\": ".to_string(), "invalid_json"),
+        (String::new(), "invalid_json"),
+    ] {
+        let r = app.call(Method::POST, &hooks, Some(&t), &[], body.clone()).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {:?}", r.json);
+        assert_eq!(r.code(), code, "{body}");
+    }
+    let none = app
+        .call(Method::POST, "/api/v1/workflows/wf_missing/hooks", Some(&t), &[], json!({"kind": "generic"}).to_string())
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    for (method, uri) in [
+        (Method::POST, "/api/v1/workflows/wf_missing/shares"),
+        (Method::GET, "/api/v1/workflows/wf_missing/revisions"),
+        (Method::GET, "/api/v1/workflows/wf_missing/revisions/1"),
+        (Method::POST, "/api/v1/workflows/wf_missing/revisions/1/restore"),
+        (Method::DELETE, "/api/v1/workflows/wf_missing"),
+        (Method::DELETE, "/api/v1/shares/nope"),
+        (Method::GET, "/api/v1/runs/run_missing"),
+        (Method::GET, "/api/v1/runs/run_missing/artifacts/a.jpg"),
+    ] {
+        let r = app.call(method.clone(), uri, Some(&t), &[], Body::empty()).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}");
+        assert_eq!(r.code(), "not_found");
+    }
+    let restore = app
+        .call(Method::POST, &format!("/api/v1/workflows/{wf}/revisions/7/restore"), Some(&t), &[], Body::empty())
+        .await;
+    assert_eq!(restore.status, StatusCode::NOT_FOUND);
+    assert!(restore.message().contains("revision 7"));
+    let stale = app
+        .call(Method::POST, &format!("/api/v1/workflows/{wf}/revisions/1/restore"), Some(&t), &[("if-match", "0")], Body::empty())
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(app.get(&format!("/api/v1/workflows/{wf}"), Some(&t)).await.json["revision"], 1);
+    assert_eq!(app.get("/api/v1/shared/nope", None).await.status, StatusCode::NOT_FOUND);
 }
