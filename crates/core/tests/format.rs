@@ -30,6 +30,7 @@ fn schema_1_fixture_keeps_loading() {
         "export",
         "channel",
         "generate_copy",
+        "notify",
     ] {
         assert!(kinds.contains(&k), "fixture lacks {k}");
     }
