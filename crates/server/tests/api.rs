@@ -518,6 +518,12 @@ async fn bad_run_uploads_are_refused(db: Db) {
     let err = run["report"]["photos"][0]["error"].as_str().unwrap();
     assert!(err.contains("damaged.jpg"), "{err}");
 
+    let plain = app
+        .call(Method::POST, &url, Some(&t), &[("content-type", "application/json")], "{}")
+        .await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert_eq!(plain.code(), "bad_multipart");
+
     let unknown = app
         .call(Method::POST, "/api/v1/workflows/wf_nope/runs", Some(&t), &[("content-type", "multipart/form-data; boundary=x")], "--x--\r\n")
         .await;
@@ -797,6 +803,7 @@ async fn bad_hook_and_share_requests_are_refused(db: Db) {
         (Method::DELETE, "/api/v1/workflows/wf_missing"),
         (Method::DELETE, "/api/v1/shares/nope"),
         (Method::GET, "/api/v1/runs/run_missing"),
+        (Method::GET, "/api/v1/workflows/wf_missing/runs"),
         (Method::GET, "/api/v1/runs/run_missing/artifacts/a.jpg"),
     ] {
         let r = app.call(method.clone(), uri, Some(&t), &[], Body::empty()).await;

@@ -29,8 +29,14 @@ pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    mut form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
+    let mut form = form.map_err(|e| {
+        ApiError::bad_request(
+            "bad_multipart",
+            format!("send the photos as multipart/form-data `photo` parts: {}", e.body_text()),
+        )
+    })?;
     let wf = state
         .store
         .workflow(&auth.workspace_id, &id)
@@ -238,6 +244,14 @@ pub async fn list(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    state
+        .store
+        .workflow(&auth.workspace_id, &id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("the workflow"),
+            other => other.into(),
+        })?;
     let runs = state.store.runs_of(&auth.workspace_id, &id).await?;
     let items: Vec<Value> = runs
         .iter()
