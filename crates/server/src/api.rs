@@ -100,10 +100,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/workspaces", post(workflows::create_workspace))
         .route("/workspace", get(workflows::get_workspace))
-        .route(
-            "/workflows",
-            get(workflows::list).post(workflows::create),
-        )
+        .route("/workflows", get(workflows::list).post(workflows::create))
         .route(
             "/workflows/{id}",
             get(workflows::get_one)

@@ -115,7 +115,11 @@ impl ServeArgs {
             ..Default::default()
         };
         config.fetch.allow_private = self.allow_private_fetch;
-        config.fetch.allowed_hosts = self.fetch_hosts.into_iter().filter(|h| !h.is_empty()).collect();
+        config.fetch.allowed_hosts = self
+            .fetch_hosts
+            .into_iter()
+            .filter(|h| !h.is_empty())
+            .collect();
         if let Some(w) = self.workers {
             config.workers = w.max(1);
         }

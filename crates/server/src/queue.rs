@@ -138,16 +138,24 @@ async fn worker(state: AppState, id: String, mut shutdown: watch::Receiver<bool>
                     .await
                 {
                     Ok(true) => tracing::info!(run = %run.id, "run done"),
-                    Ok(false) => tracing::warn!(run = %run.id, "run finished after losing its lease"),
+                    Ok(false) => {
+                        tracing::warn!(run = %run.id, "run finished after losing its lease")
+                    }
                     Err(e) => tracing::error!(run = %run.id, error = %e, "saving the run failed"),
                 }
             }
             Some(Err(Failure::Transient(msg))) if run.attempts < state.config.max_attempts => {
-                let delay = state.config.retry_base * 2u32.saturating_pow(run.attempts as u32 - 1).min(64);
+                let delay =
+                    state.config.retry_base * 2u32.saturating_pow(run.attempts as u32 - 1).min(64);
                 tracing::warn!(run = %run.id, attempt = run.attempts, error = %msg, ?delay, "run will be retried");
                 let _ = state
                     .store
-                    .requeue_run(&run.id, &id, now_ms() + delay.as_millis() as i64, Some(&msg))
+                    .requeue_run(
+                        &run.id,
+                        &id,
+                        now_ms() + delay.as_millis() as i64,
+                        Some(&msg),
+                    )
                     .await;
             }
             Some(Err(Failure::Transient(msg) | Failure::Permanent(msg))) => {
@@ -184,8 +192,12 @@ async fn process(state: &AppState, run: &RunRow) -> Result<StoredReport, Failure
                 .get(key)
                 .await
                 .map(|b| b.to_vec())
-                .map_err(|e| Failure::Transient(format!("{}: reading the stored photo: {e}", photo.name)))?,
-            (None, Some(url)) => match crate::fetch::fetch(&state.http, url, &state.config.fetch).await {
+                .map_err(|e| {
+                    Failure::Transient(format!("{}: reading the stored photo: {e}", photo.name))
+                })?,
+            (None, Some(url)) => match crate::fetch::fetch(&state.http, url, &state.config.fetch)
+                .await
+            {
                 Ok(f) => f.bytes,
                 Err(e) if e.is_transient() => return Err(Failure::Transient(e.to_string())),
                 Err(e) => {
@@ -204,15 +216,27 @@ async fn process(state: &AppState, run: &RunRow) -> Result<StoredReport, Failure
             .map(Product::from_json)
             .or_else(|| shared_product.clone())
             .unwrap_or_default();
-        inputs.push((i, Input { name: photo.name.clone(), bytes, product }));
+        inputs.push((
+            i,
+            Input {
+                name: photo.name.clone(),
+                bytes,
+                product,
+            },
+        ));
     }
 
     let max_pixels = state.config.max_photo_pixels;
     let wf_for_engine = wf.clone();
     let mut photos: Vec<(usize, PhotoReport)> = tokio::task::spawn_blocking(move || {
-        let mut limits = shotline_core::codec::Limits::default();
-        limits.max_pixels = max_pixels;
-        let opts = RunOptions { limits, segmenter: None };
+        let limits = shotline_core::codec::Limits {
+            max_pixels,
+            ..Default::default()
+        };
+        let opts = RunOptions {
+            limits,
+            segmenter: None,
+        };
         inputs
             .iter()
             .map(|(i, input)| (*i, run_one(&wf_for_engine, input, i + 1, &opts)))
@@ -235,7 +259,10 @@ async fn process(state: &AppState, run: &RunRow) -> Result<StoredReport, Failure
     }
     let report_json: Value = serde_json::from_str(&report.to_json()).unwrap_or(Value::Null);
     let notifications = notify_all(state, run, &wf, &report_json).await;
-    Ok(StoredReport { report: report_json, notifications })
+    Ok(StoredReport {
+        report: report_json,
+        notifications,
+    })
 }
 
 fn fetch_message(e: &FetchError) -> String {

@@ -162,7 +162,10 @@ impl Store {
             Some(u) => u.to_string(),
             None => {
                 std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Db(e.into()))?;
-                format!("sqlite://{}?mode=rwc", data_dir.join("shotline.db").display())
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("shotline.db").display()
+                )
             }
         };
         let backend = if url.starts_with("postgres") {

@@ -93,7 +93,13 @@ async fn workflow_revisions_and_if_match(db: Db) {
     assert_eq!(missing.code(), "if_match_required");
 
     let ok = app
-        .call(Method::PUT, &url, Some(&t), &[("if-match", "\"1\"")], v2.clone())
+        .call(
+            Method::PUT,
+            &url,
+            Some(&t),
+            &[("if-match", "\"1\"")],
+            v2.clone(),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.json);
     assert_eq!(ok.json["revision"], 2);
@@ -109,7 +115,13 @@ async fn workflow_revisions_and_if_match(db: Db) {
     assert_eq!(stale.json["current"]["workflow"]["name"], "White 800 v2");
 
     let bad_if = app
-        .call(Method::PUT, &url, Some(&t), &[("if-match", "\"two\"")], SIMPLE)
+        .call(
+            Method::PUT,
+            &url,
+            Some(&t),
+            &[("if-match", "\"two\"")],
+            SIMPLE,
+        )
         .await;
     assert_eq!(bad_if.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_if.code(), "bad_if_match");
@@ -188,9 +200,18 @@ async fn bad_workflow_documents_are_refused_and_nothing_is_lost(db: Db) {
         ),
     ];
     for (doc, status, needle) in cases {
-        for (method, uri) in [(Method::POST, "/api/v1/workflows"), (Method::PUT, url.as_str())] {
+        for (method, uri) in [
+            (Method::POST, "/api/v1/workflows"),
+            (Method::PUT, url.as_str()),
+        ] {
             let r = app
-                .call(method.clone(), uri, Some(&t), &[("if-match", "1")], doc.clone())
+                .call(
+                    method.clone(),
+                    uri,
+                    Some(&t),
+                    &[("if-match", "1")],
+                    doc.clone(),
+                )
                 .await;
             assert_eq!(r.status, status, "{method} {doc}: {:?}", r.json);
             assert!(
@@ -243,8 +264,14 @@ async fn share_links_are_read_only_and_revocable(db: Db) {
 
     let shared = app.get(&format!("/api/v1/shared/{slug}"), None).await;
     assert_eq!(shared.status, StatusCode::OK);
-    assert_eq!(shared.json["workflow"]["steps"][1]["type"], "remove_background");
-    assert_eq!(shared.json["workflow"]["steps"][0]["url"], "https://example.com/hook");
+    assert_eq!(
+        shared.json["workflow"]["steps"][1]["type"],
+        "remove_background"
+    );
+    assert_eq!(
+        shared.json["workflow"]["steps"][0]["url"],
+        "https://example.com/hook"
+    );
     let text = String::from_utf8_lossy(&shared.bytes);
     assert!(!text.contains("s3cret-value"), "{text}");
     assert!(!text.contains(t.split_once('.').unwrap().1));
@@ -269,7 +296,13 @@ async fn share_links_are_read_only_and_revocable(db: Db) {
     assert!(String::from_utf8_lossy(&page.bytes).contains("<title>Shotline"));
 
     let foreign = app
-        .call(Method::DELETE, &format!("/api/v1/shares/{slug}"), Some(&other), &[], Body::empty())
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/shares/{slug}"),
+            Some(&other),
+            &[],
+            Body::empty(),
+        )
         .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     let listed = app
@@ -277,7 +310,13 @@ async fn share_links_are_read_only_and_revocable(db: Db) {
         .await;
     assert_eq!(listed.json["shares"][0]["slug"], slug.as_str());
     let revoke = app
-        .call(Method::DELETE, &format!("/api/v1/shares/{slug}"), Some(&t), &[], Body::empty())
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/shares/{slug}"),
+            Some(&t),
+            &[],
+            Body::empty(),
+        )
         .await;
     assert_eq!(revoke.status, StatusCode::NO_CONTENT);
     let gone = app.get(&format!("/api/v1/shared/{slug}"), None).await;
@@ -286,14 +325,33 @@ async fn share_links_are_read_only_and_revocable(db: Db) {
 
     // A second link dies with its workflow.
     let s2 = app
-        .call(Method::POST, &format!("/api/v1/workflows/{id}/shares"), Some(&t), &[], Body::empty())
+        .call(
+            Method::POST,
+            &format!("/api/v1/workflows/{id}/shares"),
+            Some(&t),
+            &[],
+            Body::empty(),
+        )
         .await;
     let slug2 = s2.json["slug"].as_str().unwrap().to_string();
-    assert_eq!(app.get(&format!("/api/v1/shared/{slug2}"), None).await.status, StatusCode::OK);
-    app.call(Method::DELETE, &format!("/api/v1/workflows/{id}"), Some(&t), &[], Body::empty())
-        .await;
     assert_eq!(
-        app.get(&format!("/api/v1/shared/{slug2}"), None).await.status,
+        app.get(&format!("/api/v1/shared/{slug2}"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/workflows/{id}"),
+        Some(&t),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/api/v1/shared/{slug2}"), None)
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }
@@ -311,13 +369,21 @@ async fn workspaces_are_isolated(db: Db) {
         .await;
     assert_eq!(put.status, StatusCode::NOT_FOUND);
     let share = app
-        .call(Method::POST, &format!("{url}/shares"), Some(&b), &[], Body::empty())
+        .call(
+            Method::POST,
+            &format!("{url}/shares"),
+            Some(&b),
+            &[],
+            Body::empty(),
+        )
         .await;
     assert_eq!(share.status, StatusCode::NOT_FOUND);
-    assert!(app.get("/api/v1/workflows", Some(&b)).await.json["workflows"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        app.get("/api/v1/workflows", Some(&b)).await.json["workflows"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(app.get(&url, Some(&a)).await.json["revision"], 1);
 }
 
@@ -335,7 +401,9 @@ async fn concurrent_edits_lose_nothing(db: Db) {
         let (app, t, url) = (app.clone(), t.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             let doc = SIMPLE.replace("White 800", &format!("writer {i}"));
-            let r = app.call(Method::PUT, &url, Some(&t), &[("if-match", "1")], doc).await;
+            let r = app
+                .call(Method::PUT, &url, Some(&t), &[("if-match", "1")], doc)
+                .await;
             (i, r.status)
         }));
     }
@@ -388,14 +456,28 @@ async fn concurrent_edits_lose_nothing(db: Db) {
     assert_eq!(accepted.len() + rejected, 32);
     let hist = app.get(&format!("{url}/revisions"), Some(&t)).await;
     let revs = hist.json["revisions"].as_array().unwrap();
-    assert_eq!(revs.len(), 2 + accepted.len(), "created + round 1 + every accepted write");
+    assert_eq!(
+        revs.len(),
+        2 + accepted.len(),
+        "created + round 1 + every accepted write"
+    );
     for (rev, name) in &accepted {
-        let r = revs.iter().find(|r| r["revision"] == *rev).expect("accepted revision is in history");
+        let r = revs
+            .iter()
+            .find(|r| r["revision"] == *rev)
+            .expect("accepted revision is in history");
         assert_eq!(r["name"], name.as_str());
     }
-    let mut numbers: Vec<i64> = revs.iter().map(|r| r["revision"].as_i64().unwrap()).collect();
+    let mut numbers: Vec<i64> = revs
+        .iter()
+        .map(|r| r["revision"].as_i64().unwrap())
+        .collect();
     numbers.sort();
-    assert_eq!(numbers, (1..=revs.len() as i64).collect::<Vec<_>>(), "no gaps, no duplicates");
+    assert_eq!(
+        numbers,
+        (1..=revs.len() as i64).collect::<Vec<_>>(),
+        "no gaps, no duplicates"
+    );
 }
 
 fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
@@ -419,16 +501,33 @@ async fn runs_produce_artifacts(db: Db) {
         ("products", None, products),
     ]);
     let r = app
-        .call(Method::POST, &format!("/api/v1/workflows/{id}/runs"), Some(&t), &[("content-type", &ct)], body)
+        .call(
+            Method::POST,
+            &format!("/api/v1/workflows/{id}/runs"),
+            Some(&t),
+            &[("content-type", &ct)],
+            body,
+        )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.json);
     let run_id = r.json["run_id"].as_str().unwrap().to_string();
     let run = app.wait_run(&t, &run_id).await;
     assert_eq!(run["status"], "done", "{run}");
     assert_eq!(run["report"]["ok"], 2);
-    let names: Vec<&str> = run["artifacts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = run["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["MUG-1-800.jpg", "coffee-800.jpg"]);
-    assert!(run["report"]["photos"][0]["steps"].as_array().unwrap().len() >= 5);
+    assert!(
+        run["report"]["photos"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 5
+    );
     for a in run["artifacts"].as_array().unwrap() {
         let got = app.get(a["url"].as_str().unwrap(), Some(&t)).await;
         assert_eq!(got.status, StatusCode::OK);
@@ -436,14 +535,24 @@ async fn runs_produce_artifacts(db: Db) {
         assert_eq!(jpeg_size(&got.bytes), (800, 800));
         assert_eq!(got.bytes.len() as u64, a["bytes"].as_u64().unwrap());
     }
-    let hist = app.get(&format!("/api/v1/workflows/{id}/runs"), Some(&t)).await;
+    let hist = app
+        .get(&format!("/api/v1/workflows/{id}/runs"), Some(&t))
+        .await;
     assert_eq!(hist.json["runs"][0]["id"], run_id.as_str());
     let missing = app
-        .get(&format!("/api/v1/runs/{run_id}/artifacts/nope.jpg"), Some(&t))
+        .get(
+            &format!("/api/v1/runs/{run_id}/artifacts/nope.jpg"),
+            Some(&t),
+        )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let other = app.workspace().await;
-    assert_eq!(app.get(&format!("/api/v1/runs/{run_id}"), Some(&other)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/runs/{run_id}"), Some(&other))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 /// A PNG header claiming `w`×`h` pixels (enough for the header check; no pixel data).
@@ -472,34 +581,59 @@ async fn bad_run_uploads_are_refused(db: Db) {
         let url = url.clone();
         let t = t.clone();
         async move {
-            let refs: Vec<(&str, Option<&str>, &[u8])> =
-                parts.iter().map(|(a, b, c)| (*a, *b, c.as_slice())).collect();
+            let refs: Vec<(&str, Option<&str>, &[u8])> = parts
+                .iter()
+                .map(|(a, b, c)| (*a, *b, c.as_slice()))
+                .collect();
             let (ct, body) = multipart(&refs);
-            app.call(Method::POST, &url, Some(&t), &[("content-type", &ct)], body).await
+            app.call(Method::POST, &url, Some(&t), &[("content-type", &ct)], body)
+                .await
         }
     };
-    let r = post(vec![("photo", Some("notes.txt"), b"hello, not a photo".to_vec())]).await;
+    let r = post(vec![(
+        "photo",
+        Some("notes.txt"),
+        b"hello, not a photo".to_vec(),
+    )])
+    .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(r.message().contains("notes.txt"), "{}", r.message());
 
-    let r = post(vec![("photo", Some("huge.png"), png_header(20_000, 10_000))]).await;
+    let r = post(vec![(
+        "photo",
+        Some("huge.png"),
+        png_header(20_000, 10_000),
+    )])
+    .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(r.message().contains("200 MP") && r.message().contains("limit"), "{}", r.message());
+    assert!(
+        r.message().contains("200 MP") && r.message().contains("limit"),
+        "{}",
+        r.message()
+    );
 
-    let four: Vec<_> = (0..4).map(|_| ("photo", Some("c.jpg"), b"\xFF\xD8\xFF\xE0".to_vec())).collect();
+    let four: Vec<_> = (0..4)
+        .map(|_| ("photo", Some("c.jpg"), b"\xFF\xD8\xFF\xE0".to_vec()))
+        .collect();
     let r = post(four).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.message().contains("at most 3"), "{}", r.message());
 
     let r = post(vec![("products", None, b"{}".to_vec())]).await;
     assert_eq!(r.code(), "no_photos");
-    let r = post(vec![("photo", Some("c.jpg"), coffee.clone()), ("products", None, b"[oops".to_vec())]).await;
+    let r = post(vec![
+        ("photo", Some("c.jpg"), coffee.clone()),
+        ("products", None, b"[oops".to_vec()),
+    ])
+    .await;
     assert_eq!(r.code(), "invalid_products");
     let r = post(vec![("video", Some("c.mp4"), b"x".to_vec())]).await;
     assert_eq!(r.code(), "unknown_part");
     let r = post(vec![("photo", Some("empty.jpg"), Vec::new())]).await;
     assert_eq!(r.code(), "empty_photo");
-    let big: Vec<_> = (0..3).map(|_| ("photo", Some("big.jpg"), vec![0xFFu8; 1024 * 1024])).collect();
+    let big: Vec<_> = (0..3)
+        .map(|_| ("photo", Some("big.jpg"), vec![0xFFu8; 1024 * 1024]))
+        .collect();
     let r = post(big).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", r.json);
 
@@ -509,7 +643,11 @@ async fn bad_run_uploads_are_refused(db: Db) {
     for b in damaged.iter_mut().skip(600).step_by(7) {
         *b = 0x5A;
     }
-    let r = post(vec![("photo", Some("damaged.jpg"), damaged), ("photo", Some("coffee.jpg"), coffee)]).await;
+    let r = post(vec![
+        ("photo", Some("damaged.jpg"), damaged),
+        ("photo", Some("coffee.jpg"), coffee),
+    ])
+    .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let run = app.wait_run(&t, r.json["run_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "done");
@@ -519,13 +657,25 @@ async fn bad_run_uploads_are_refused(db: Db) {
     assert!(err.contains("damaged.jpg"), "{err}");
 
     let plain = app
-        .call(Method::POST, &url, Some(&t), &[("content-type", "application/json")], "{}")
+        .call(
+            Method::POST,
+            &url,
+            Some(&t),
+            &[("content-type", "application/json")],
+            "{}",
+        )
         .await;
     assert_eq!(plain.status, StatusCode::BAD_REQUEST);
     assert_eq!(plain.code(), "bad_multipart");
 
     let unknown = app
-        .call(Method::POST, "/api/v1/workflows/wf_nope/runs", Some(&t), &[("content-type", "multipart/form-data; boundary=x")], "--x--\r\n")
+        .call(
+            Method::POST,
+            "/api/v1/workflows/wf_nope/runs",
+            Some(&t),
+            &[("content-type", "multipart/form-data; boundary=x")],
+            "--x--\r\n",
+        )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
@@ -536,7 +686,10 @@ async fn requests_per_token_are_limited(db: Db) {
     let t = app.workspace().await;
     let other = app.workspace().await;
     for _ in 0..5 {
-        assert_eq!(app.get("/api/v1/workflows", Some(&t)).await.status, StatusCode::OK);
+        assert_eq!(
+            app.get("/api/v1/workflows", Some(&t)).await.status,
+            StatusCode::OK
+        );
     }
     let r = app.get("/api/v1/workflows", Some(&t)).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
@@ -544,7 +697,10 @@ async fn requests_per_token_are_limited(db: Db) {
     assert!(r.message().contains("5 a minute"));
     assert!(r.headers.contains_key("retry-after"));
     // Another token has its own budget.
-    assert_eq!(app.get("/api/v1/workflows", Some(&other)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/workflows", Some(&other)).await.status,
+        StatusCode::OK
+    );
 }
 
 /// A loopback HTTP server for webhook tests: serves fixture photos under /img/<name> and records
@@ -556,46 +712,64 @@ struct Peer {
 
 async fn peer(fail_first: usize) -> Peer {
     use axum::routing::{get, post};
-    let received: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>> = Default::default();
+    let received: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>> =
+        Default::default();
     let fails = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(fail_first));
     let rec = received.clone();
     let router = axum::Router::new()
         .route(
             "/img/{name}",
-            get(|axum::extract::Path(name): axum::extract::Path<String>| async move {
-                match name.as_str() {
-                    "mug.jpg" => (StatusCode::OK, photo("scenes/mug.jpg")),
-                    "ring.jpg" => (StatusCode::OK, photo("scenes/ring.jpg")),
-                    _ => (StatusCode::NOT_FOUND, Vec::new()),
-                }
-            }),
+            get(
+                |axum::extract::Path(name): axum::extract::Path<String>| async move {
+                    match name.as_str() {
+                        "mug.jpg" => (StatusCode::OK, photo("scenes/mug.jpg")),
+                        "ring.jpg" => (StatusCode::OK, photo("scenes/ring.jpg")),
+                        _ => (StatusCode::NOT_FOUND, Vec::new()),
+                    }
+                },
+            ),
         )
         .route(
             "/notify",
-            post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let rec = rec.clone();
-                let fails = fails.clone();
-                async move {
-                    if fails
-                        .fetch_update(std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst, |n| n.checked_sub(1))
-                        .is_ok()
-                    {
-                        return StatusCode::SERVICE_UNAVAILABLE;
+            post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let rec = rec.clone();
+                    let fails = fails.clone();
+                    async move {
+                        if fails
+                            .fetch_update(
+                                std::sync::atomic::Ordering::SeqCst,
+                                std::sync::atomic::Ordering::SeqCst,
+                                |n| n.checked_sub(1),
+                            )
+                            .is_ok()
+                        {
+                            return StatusCode::SERVICE_UNAVAILABLE;
+                        }
+                        rec.lock().unwrap().push((headers, body.to_vec()));
+                        StatusCode::OK
                     }
-                    rec.lock().unwrap().push((headers, body.to_vec()));
-                    StatusCode::OK
-                }
-            }),
+                },
+            ),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Peer { base: format!("http://{addr}"), received }
+    Peer {
+        base: format!("http://{addr}"),
+        received,
+    }
 }
 
 async fn new_hook(app: &App, t: &str, wf: &str, body: Value) -> Value {
     let r = app
-        .call(Method::POST, &format!("/api/v1/workflows/{wf}/hooks"), Some(t), &[], body.to_string())
+        .call(
+            Method::POST,
+            &format!("/api/v1/workflows/{wf}/hooks"),
+            Some(t),
+            &[],
+            body.to_string(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
     r.json
@@ -627,17 +801,40 @@ async fn generic_webhook_signed_and_idempotent(db: Db) {
     assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unsigned.code(), "bad_signature");
     let wrong = shotline_server::signature::sign_shotline(b"not the secret", body.as_bytes());
-    let r = app.call(Method::POST, &path, None, &[("x-shotline-signature", &wrong)], body.clone()).await;
+    let r = app
+        .call(
+            Method::POST,
+            &path,
+            None,
+            &[("x-shotline-signature", &wrong)],
+            body.clone(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let tampered = body.replace("SET-1", "SET-2");
-    let r = app.call(Method::POST, &path, None, &[("x-shotline-signature", &sig)], tampered).await;
+    let r = app
+        .call(
+            Method::POST,
+            &path,
+            None,
+            &[("x-shotline-signature", &sig)],
+            tampered,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
-    let headers = [("x-shotline-signature", sig.as_str()), ("idempotency-key", "delivery-1")];
-    let first = app.call(Method::POST, &path, None, &headers, body.clone()).await;
+    let headers = [
+        ("x-shotline-signature", sig.as_str()),
+        ("idempotency-key", "delivery-1"),
+    ];
+    let first = app
+        .call(Method::POST, &path, None, &headers, body.clone())
+        .await;
     assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.json);
     let run_id = first.json["run_id"].as_str().unwrap().to_string();
-    let again = app.call(Method::POST, &path, None, &headers, body.clone()).await;
+    let again = app
+        .call(Method::POST, &path, None, &headers, body.clone())
+        .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json["run_id"], run_id.as_str());
     assert_eq!(again.json["duplicate"], true);
@@ -647,15 +844,31 @@ async fn generic_webhook_signed_and_idempotent(db: Db) {
     assert_eq!(run["source"], "webhook:generic");
     assert_eq!(run["report"]["ok"], 2, "{}", run["report"]);
     assert_eq!(run["report"]["photos"][0]["product"]["sku"], "SET-1");
-    let runs = app.get(&format!("/api/v1/workflows/{wf}/runs"), Some(&t)).await;
-    assert_eq!(runs.json["runs"].as_array().unwrap().len(), 1, "the repeat made no second run");
+    let runs = app
+        .get(&format!("/api/v1/workflows/{wf}/runs"), Some(&t))
+        .await;
+    assert_eq!(
+        runs.json["runs"].as_array().unwrap().len(),
+        1,
+        "the repeat made no second run"
+    );
 
     let bad_json = "{\"images\": [{\"url\": 5}]}";
     let sig = shotline_server::signature::sign_shotline(secret.as_bytes(), bad_json.as_bytes());
-    let r = app.call(Method::POST, &path, None, &[("x-shotline-signature", &sig)], bad_json).await;
+    let r = app
+        .call(
+            Method::POST,
+            &path,
+            None,
+            &[("x-shotline-signature", &sig)],
+            bad_json,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.code(), "invalid_json");
-    let unknown = app.call(Method::POST, "/api/v1/hooks/hk_nope", None, &[], "{}").await;
+    let unknown = app
+        .call(Method::POST, "/api/v1/hooks/hk_nope", None, &[], "{}")
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
@@ -667,8 +880,16 @@ async fn shopify_webhook_fetches_images(db: Db) {
     let app = app(db).await;
     let peer = peer(0).await;
     let t = app.workspace().await;
-    let wf = app.create_workflow(&t, &SIMPLE.replace("{stem}-800.jpg", "{sku}.jpg")).await;
-    let hook = new_hook(&app, &t, &wf, json!({"kind": "shopify", "secret": "shpss_test_secret_123"})).await;
+    let wf = app
+        .create_workflow(&t, &SIMPLE.replace("{stem}-800.jpg", "{sku}.jpg"))
+        .await;
+    let hook = new_hook(
+        &app,
+        &t,
+        &wf,
+        json!({"kind": "shopify", "secret": "shpss_test_secret_123"}),
+    )
+    .await;
     let path = hook["path"].as_str().unwrap().to_string();
     let body = json!({
         "id": 788032119674292922u64,
@@ -685,16 +906,34 @@ async fn shopify_webhook_fetches_images(db: Db) {
     let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
 
     let bad = app
-        .call(Method::POST, &path, None, &[("x-shopify-hmac-sha256", "AAAA"), ("x-shopify-webhook-id", "w-1")], body.clone())
+        .call(
+            Method::POST,
+            &path,
+            None,
+            &[
+                ("x-shopify-hmac-sha256", "AAAA"),
+                ("x-shopify-webhook-id", "w-1"),
+            ],
+            body.clone(),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
-    let headers = [("x-shopify-hmac-sha256", sig.as_str()), ("x-shopify-webhook-id", "w-1")];
-    let first = app.call(Method::POST, &path, None, &headers, body.clone()).await;
+    let headers = [
+        ("x-shopify-hmac-sha256", sig.as_str()),
+        ("x-shopify-webhook-id", "w-1"),
+    ];
+    let first = app
+        .call(Method::POST, &path, None, &headers, body.clone())
+        .await;
     assert_eq!(first.status, StatusCode::ACCEPTED, "{:?}", first.json);
-    let replay = app.call(Method::POST, &path, None, &headers, body.clone()).await;
+    let replay = app
+        .call(Method::POST, &path, None, &headers, body.clone())
+        .await;
     assert_eq!(replay.status, StatusCode::OK);
     assert_eq!(replay.json["run_id"], first.json["run_id"]);
-    let run = app.wait_run(&t, first.json["run_id"].as_str().unwrap()).await;
+    let run = app
+        .wait_run(&t, first.json["run_id"].as_str().unwrap())
+        .await;
     assert_eq!(run["status"], "done", "{run}");
     assert_eq!(run["artifacts"][0]["name"], "MUG-RED.jpg");
     assert_eq!(run["report"]["photos"][0]["product"]["category"], "Kitchen");
@@ -714,21 +953,37 @@ async fn notify_step_posts_a_signed_summary(db: Db) {
     let mug = photo("scenes/mug.jpg");
     let (ct, body) = multipart(&[("photo", Some("mug.jpg"), &mug)]);
     let r = app
-        .call(Method::POST, &format!("/api/v1/workflows/{wf}/runs"), Some(&t), &[("content-type", &ct)], body)
+        .call(
+            Method::POST,
+            &format!("/api/v1/workflows/{wf}/runs"),
+            Some(&t),
+            &[("content-type", &ct)],
+            body,
+        )
         .await;
     let run = app.wait_run(&t, r.json["run_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "done");
-    assert_eq!(run["notifications"][0]["ok"], true, "{}", run["notifications"]);
+    assert_eq!(
+        run["notifications"][0]["ok"], true,
+        "{}",
+        run["notifications"]
+    );
     assert_eq!(run["notifications"][0]["attempts"], 3);
     let got = peer.received.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let (headers, bytes) = &got[0];
     let sig = headers["x-shotline-signature"].to_str().unwrap();
-    assert!(shotline_server::signature::verify_shotline(b"notify-secret", bytes, sig));
+    assert!(shotline_server::signature::verify_shotline(
+        b"notify-secret",
+        bytes,
+        sig
+    ));
     let summary: Value = serde_json::from_slice(bytes).unwrap();
     assert_eq!(summary["event"], "run.finished");
     assert_eq!(summary["ok"], 1);
-    let link = summary["photos"][0]["artifacts"][0]["url"].as_str().unwrap();
+    let link = summary["photos"][0]["artifacts"][0]["url"]
+        .as_str()
+        .unwrap();
     assert_eq!(app.get(link, Some(&t)).await.status, StatusCode::OK);
 }
 
@@ -739,18 +994,33 @@ async fn private_addresses_are_not_fetched(db: Db) {
     let peer = peer(0).await;
     let t = app.workspace().await;
     let wf = app.create_workflow(&t, SIMPLE).await;
-    let hook = new_hook(&app, &t, &wf, json!({"kind": "generic", "secret": "a-long-secret"})).await;
+    let hook = new_hook(
+        &app,
+        &t,
+        &wf,
+        json!({"kind": "generic", "secret": "a-long-secret"}),
+    )
+    .await;
     let body = json!({"images": [{"url": format!("{}/img/mug.jpg", peer.base)}]}).to_string();
     let sig = shotline_server::signature::sign_shotline(b"a-long-secret", body.as_bytes());
     let r = app
-        .call(Method::POST, hook["path"].as_str().unwrap(), None, &[("x-shotline-signature", &sig)], body)
+        .call(
+            Method::POST,
+            hook["path"].as_str().unwrap(),
+            None,
+            &[("x-shotline-signature", &sig)],
+            body,
+        )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let run = app.wait_run(&t, r.json["run_id"].as_str().unwrap()).await;
     assert_eq!(run["status"], "done");
     assert_eq!(run["report"]["failed"], 1);
     let err = run["report"]["photos"][0]["error"].as_str().unwrap();
-    assert!(err.contains("127.0.0.1") || err.contains("private"), "{err}");
+    assert!(
+        err.contains("127.0.0.1") || err.contains("private"),
+        "{err}"
+    );
 }
 
 /// Unknown endpoints and wrong methods answer in the API's JSON error shape; health is up.
@@ -761,14 +1031,26 @@ async fn unknown_routes_answer_json() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.code(), "not_found");
     let r = app
-        .call(Method::PATCH, "/api/v1/workspaces", None, &[], Body::empty())
+        .call(
+            Method::PATCH,
+            "/api/v1/workspaces",
+            None,
+            &[],
+            Body::empty(),
+        )
         .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.code(), "method_not_allowed");
     let h = app.get("/healthz", None).await;
     assert_eq!(h.status, StatusCode::OK);
     let hook = app
-        .call(Method::POST, "/api/v1/workflows/wf_x/hooks", None, &[], "{}")
+        .call(
+            Method::POST,
+            "/api/v1/workflows/wf_x/hooks",
+            None,
+            &[],
+            "{}",
+        )
         .await;
     assert_eq!(hook.status, StatusCode::UNAUTHORIZED);
 }
@@ -782,43 +1064,82 @@ async fn bad_hook_and_share_requests_are_refused(db: Db) {
     let hooks = format!("/api/v1/workflows/{wf}/hooks");
     for (body, code) in [
         (json!({"kind": "zapier"}).to_string(), "bad_kind"),
-        (json!({"kind": "shopify", "secret": "short"}).to_string(), "weak_secret"),
-        (json!({"kind": "generic", "colour": "red"}).to_string(), "invalid_json"),
+        (
+            json!({"kind": "shopify", "secret": "short"}).to_string(),
+            "weak_secret",
+        ),
+        (
+            json!({"kind": "generic", "colour": "red"}).to_string(),
+            "invalid_json",
+        ),
         ("{\"kind\": ".to_string(), "invalid_json"),
         (String::new(), "invalid_json"),
     ] {
-        let r = app.call(Method::POST, &hooks, Some(&t), &[], body.clone()).await;
+        let r = app
+            .call(Method::POST, &hooks, Some(&t), &[], body.clone())
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {:?}", r.json);
         assert_eq!(r.code(), code, "{body}");
     }
     let none = app
-        .call(Method::POST, "/api/v1/workflows/wf_missing/hooks", Some(&t), &[], json!({"kind": "generic"}).to_string())
+        .call(
+            Method::POST,
+            "/api/v1/workflows/wf_missing/hooks",
+            Some(&t),
+            &[],
+            json!({"kind": "generic"}).to_string(),
+        )
         .await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
     for (method, uri) in [
         (Method::POST, "/api/v1/workflows/wf_missing/shares"),
         (Method::GET, "/api/v1/workflows/wf_missing/revisions"),
         (Method::GET, "/api/v1/workflows/wf_missing/revisions/1"),
-        (Method::POST, "/api/v1/workflows/wf_missing/revisions/1/restore"),
+        (
+            Method::POST,
+            "/api/v1/workflows/wf_missing/revisions/1/restore",
+        ),
         (Method::DELETE, "/api/v1/workflows/wf_missing"),
         (Method::DELETE, "/api/v1/shares/nope"),
         (Method::GET, "/api/v1/runs/run_missing"),
         (Method::GET, "/api/v1/workflows/wf_missing/runs"),
         (Method::GET, "/api/v1/runs/run_missing/artifacts/a.jpg"),
     ] {
-        let r = app.call(method.clone(), uri, Some(&t), &[], Body::empty()).await;
+        let r = app
+            .call(method.clone(), uri, Some(&t), &[], Body::empty())
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}");
         assert_eq!(r.code(), "not_found");
     }
     let restore = app
-        .call(Method::POST, &format!("/api/v1/workflows/{wf}/revisions/7/restore"), Some(&t), &[], Body::empty())
+        .call(
+            Method::POST,
+            &format!("/api/v1/workflows/{wf}/revisions/7/restore"),
+            Some(&t),
+            &[],
+            Body::empty(),
+        )
         .await;
     assert_eq!(restore.status, StatusCode::NOT_FOUND);
     assert!(restore.message().contains("revision 7"));
     let stale = app
-        .call(Method::POST, &format!("/api/v1/workflows/{wf}/revisions/1/restore"), Some(&t), &[("if-match", "0")], Body::empty())
+        .call(
+            Method::POST,
+            &format!("/api/v1/workflows/{wf}/revisions/1/restore"),
+            Some(&t),
+            &[("if-match", "0")],
+            Body::empty(),
+        )
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(app.get(&format!("/api/v1/workflows/{wf}"), Some(&t)).await.json["revision"], 1);
-    assert_eq!(app.get("/api/v1/shared/nope", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/workflows/{wf}"), Some(&t))
+            .await
+            .json["revision"],
+        1
+    );
+    assert_eq!(
+        app.get("/api/v1/shared/nope", None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }

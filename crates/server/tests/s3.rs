@@ -38,7 +38,11 @@ impl S3Server {
             let stdout = String::from_utf8_lossy(&out.stdout);
             if out.status.success() {
                 let endpoint = stdout.lines().last().unwrap_or("").trim().to_string();
-                assert_eq!(endpoint, format!("http://127.0.0.1:{port}"), "script output {stdout:?}");
+                assert_eq!(
+                    endpoint,
+                    format!("http://127.0.0.1:{port}"),
+                    "script output {stdout:?}"
+                );
                 return S3Server { port, endpoint };
             }
             last = format!("{:?}: {stdout}", out.status);
@@ -81,7 +85,11 @@ impl Drop for Server {
 fn start_shotline(dir: &Path, s3_endpoint: &str) -> Server {
     let dist = dir.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shotline</title>").unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Shotline</title>",
+    )
+    .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shotline"));
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--workers", "1", "--dist"])
         .arg(&dist)
@@ -148,7 +156,10 @@ async fn bucket_object(endpoint: &str, key: &str) -> Vec<u8> {
         .build()
         .unwrap();
     let path = object_store::path::Path::from(key);
-    let got = s3.get(&path).await.unwrap_or_else(|e| panic!("get s3 object {key}: {e}"));
+    let got = s3
+        .get(&path)
+        .await
+        .unwrap_or_else(|e| panic!("get s3 object {key}: {e}"));
     got.bytes().await.unwrap().to_vec()
 }
 
@@ -174,8 +185,16 @@ async fn runs_store_inputs_and_artifacts_in_s3() {
     let http = reqwest::Client::new();
 
     // moto accepts unsigned requests: create the bucket with a plain PUT.
-    let resp = http.put(format!("{}/{BUCKET}", s3.endpoint)).send().await.unwrap();
-    assert!(resp.status().is_success(), "create bucket: {}", resp.status());
+    let resp = http
+        .put(format!("{}/{BUCKET}", s3.endpoint))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "create bucket: {}",
+        resp.status()
+    );
     assert!(bucket_keys(&http, &s3.endpoint, "").await.is_empty());
 
     let dir = tempfile::tempdir().unwrap();
@@ -252,12 +271,23 @@ async fn runs_store_inputs_and_artifacts_in_s3() {
     assert_eq!(resp.status().as_u16(), 200);
     let downloaded = resp.bytes().await.unwrap().to_vec();
     assert!(downloaded.starts_with(&[0xFF, 0xD8, 0xFF]), "not a JPEG");
-    assert_eq!(Some(downloaded.len() as u64), artifact["bytes"].as_u64(), "{artifact}");
+    assert_eq!(
+        Some(downloaded.len() as u64),
+        artifact["bytes"].as_u64(),
+        "{artifact}"
+    );
 
     // The objects really are in the bucket, and hold those very bytes.
-    let artifact_keys = bucket_keys(&http, &s3.endpoint, &format!("runs/{run_id}/artifacts/")).await;
-    assert_eq!(artifact_keys, vec![format!("runs/{run_id}/artifacts/{name}")]);
-    assert_eq!(bucket_object(&s3.endpoint, &artifact_keys[0]).await, downloaded);
+    let artifact_keys =
+        bucket_keys(&http, &s3.endpoint, &format!("runs/{run_id}/artifacts/")).await;
+    assert_eq!(
+        artifact_keys,
+        vec![format!("runs/{run_id}/artifacts/{name}")]
+    );
+    assert_eq!(
+        bucket_object(&s3.endpoint, &artifact_keys[0]).await,
+        downloaded
+    );
     let input_keys = bucket_keys(&http, &s3.endpoint, &format!("runs/{run_id}/input/")).await;
     assert_eq!(input_keys.len(), 1, "{input_keys:?}");
     assert!(input_keys[0].ends_with("mug.jpg"), "{input_keys:?}");
@@ -266,10 +296,17 @@ async fn runs_store_inputs_and_artifacts_in_s3() {
     // ... and not on local disk.
     let data = dir.path().join("data");
     let local_objects = files_under(&data.join("objects"));
-    assert!(local_objects.is_empty(), "objects on local disk: {local_objects:?}");
+    assert!(
+        local_objects.is_empty(),
+        "objects on local disk: {local_objects:?}"
+    );
     for f in files_under(&data) {
         let file = f.file_name().unwrap().to_string_lossy().to_string();
-        assert!(!file.ends_with(".jpg"), "photo on local disk: {}", f.display());
+        assert!(
+            !file.ends_with(".jpg"),
+            "photo on local disk: {}",
+            f.display()
+        );
     }
 
     drop(server);

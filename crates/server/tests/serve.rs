@@ -26,7 +26,11 @@ impl Drop for Server {
 fn start(data: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
     let dist = data.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shotline</title>").unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Shotline</title>",
+    )
+    .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_shotline"));
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--dist"])
         .arg(&dist)
@@ -85,7 +89,13 @@ impl Api {
         }
     }
 
-    async fn json(&self, method: reqwest::Method, path: &str, body: Option<(String, Vec<u8>)>, if_match: Option<i64>) -> (u16, Value) {
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+        if_match: Option<i64>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -103,24 +113,43 @@ impl Api {
 
     async fn workflow(&self, doc: &str) -> String {
         let (s, v) = self
-            .json(reqwest::Method::POST, "/api/v1/workflows", Some(("application/json".into(), doc.as_bytes().to_vec())), None)
+            .json(
+                reqwest::Method::POST,
+                "/api/v1/workflows",
+                Some(("application/json".into(), doc.as_bytes().to_vec())),
+                None,
+            )
             .await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_str().unwrap().to_string()
     }
 
     async fn queue_run(&self, wf: &str, photos: &[(&str, Vec<u8>)]) -> String {
-        let parts: Vec<(&str, Option<&str>, &[u8])> =
-            photos.iter().map(|(n, b)| ("photo", Some(*n), b.as_slice())).collect();
+        let parts: Vec<(&str, Option<&str>, &[u8])> = photos
+            .iter()
+            .map(|(n, b)| ("photo", Some(*n), b.as_slice()))
+            .collect();
         let (s, v) = self
-            .json(reqwest::Method::POST, &format!("/api/v1/workflows/{wf}/runs"), Some(multipart(&parts)), None)
+            .json(
+                reqwest::Method::POST,
+                &format!("/api/v1/workflows/{wf}/runs"),
+                Some(multipart(&parts)),
+                None,
+            )
             .await;
         assert_eq!(s, 202, "{v}");
         v["run_id"].as_str().unwrap().to_string()
     }
 
     async fn run(&self, id: &str) -> Value {
-        self.json(reqwest::Method::GET, &format!("/api/v1/runs/{id}"), None, None).await.1
+        self.json(
+            reqwest::Method::GET,
+            &format!("/api/v1/runs/{id}"),
+            None,
+            None,
+        )
+        .await
+        .1
     }
 
     async fn wait_all(&self, ids: &[String]) -> Vec<Value> {
@@ -155,11 +184,21 @@ fn heavy_workflow() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = ["--workers", "1", "--lease-secs", "2", "--retry-base-ms", "100"];
+    let opts = [
+        "--workers",
+        "1",
+        "--lease-secs",
+        "2",
+        "--retry-base-ms",
+        "100",
+    ];
     let mut server = start(dir.path(), None, &opts);
     let api = Api::new(&server.base).await;
     let wf = api.workflow(&heavy_workflow()).await;
-    let photos = vec![("coffee.jpg", photo("photos/coffee.jpg")), ("mug.jpg", photo("scenes/mug.jpg"))];
+    let photos = vec![
+        ("coffee.jpg", photo("photos/coffee.jpg")),
+        ("mug.jpg", photo("scenes/mug.jpg")),
+    ];
     let mut ids = Vec::new();
     for _ in 0..5 {
         ids.push(api.queue_run(&wf, &photos).await);
@@ -194,7 +233,10 @@ async fn runs_survive_kill_9() {
         assert_eq!(run["artifacts"].as_array().unwrap().len(), 2);
     }
     let interrupted = api.run(&running).await;
-    assert!(interrupted["attempts"].as_i64().unwrap() >= 2, "{interrupted}");
+    assert!(
+        interrupted["attempts"].as_i64().unwrap() >= 2,
+        "{interrupted}"
+    );
 }
 
 /// SIGTERM: the process stops taking work, lets the running job finish or puts it back, and exits
@@ -220,9 +262,12 @@ async fn sigterm_leaves_no_run_stuck() {
     // With a 60 s lease a run left as `running` would wait a minute: none may be. Read the
     // database itself, before a new process starts working the queue.
     let db = dir.path().join("data/shotline.db");
-    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        db.display()
+    ))
+    .await
+    .unwrap();
     let statuses: Vec<(String,)> = sqlx::query_as("SELECT status FROM runs")
         .fetch_all(&mut conn)
         .await
@@ -253,19 +298,57 @@ async fn two_processes_share_one_postgres() {
     let api_a = Api::new(&a.base).await;
     let api_b = api_a.on(&b.base);
     let wf = api_a.workflow(SIMPLE).await;
-    let (s, v) = api_b.json(reqwest::Method::GET, &format!("/api/v1/workflows/{wf}"), None, None).await;
+    let (s, v) = api_b
+        .json(
+            reqwest::Method::GET,
+            &format!("/api/v1/workflows/{wf}"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["revision"], 1);
-    let edit = |name: &str| Some(("application/json".to_string(), SIMPLE.replace("White 800", name).into_bytes()));
-    let (s, _) = api_b.json(reqwest::Method::PUT, &format!("/api/v1/workflows/{wf}"), edit("from b"), Some(1)).await;
+    let edit = |name: &str| {
+        Some((
+            "application/json".to_string(),
+            SIMPLE.replace("White 800", name).into_bytes(),
+        ))
+    };
+    let (s, _) = api_b
+        .json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/workflows/{wf}"),
+            edit("from b"),
+            Some(1),
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, v) = api_a.json(reqwest::Method::PUT, &format!("/api/v1/workflows/{wf}"), edit("from a"), Some(1)).await;
+    let (s, v) = api_a
+        .json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/workflows/{wf}"),
+            edit("from a"),
+            Some(1),
+        )
+        .await;
     assert_eq!(s, 412);
     assert_eq!(v["current"]["name"], "from b");
-    let (_, share) = api_a.json(reqwest::Method::POST, &format!("/api/v1/workflows/{wf}/shares"), None, None).await;
+    let (_, share) = api_a
+        .json(
+            reqwest::Method::POST,
+            &format!("/api/v1/workflows/{wf}/shares"),
+            None,
+            None,
+        )
+        .await;
     let slug = share["slug"].as_str().unwrap();
     for base in [&a.base, &b.base] {
-        let got: Value = reqwest::get(format!("{base}/api/v1/shared/{slug}")).await.unwrap().json().await.unwrap();
+        let got: Value = reqwest::get(format!("{base}/api/v1/shared/{slug}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(got["name"], "from b");
     }
 

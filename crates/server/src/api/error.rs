@@ -36,7 +36,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} was not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} was not found"),
+        )
     }
 
     pub fn too_large(message: impl Into<String>) -> ApiError {
@@ -118,6 +122,9 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> 
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("the request body is not valid: {e}"))
+        ApiError::bad_request(
+            "invalid_json",
+            format!("the request body is not valid: {e}"),
+        )
     })
 }

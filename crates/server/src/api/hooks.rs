@@ -36,7 +36,10 @@ pub async fn create(
     if req.kind != "generic" && req.kind != "shopify" {
         return Err(ApiError::bad_request(
             "bad_kind",
-            format!("`kind` must be \"generic\" or \"shopify\", not {:?}", req.kind),
+            format!(
+                "`kind` must be \"generic\" or \"shopify\", not {:?}",
+                req.kind
+            ),
         ));
     }
     let secret = match req.secret {
@@ -128,7 +131,9 @@ pub async fn receive(
         (header(&headers, "x-shopify-webhook-id"), "shopify")
     } else {
         let sig = header(&headers, "x-shotline-signature").ok_or_else(|| {
-            bad_signature("the X-Shotline-Signature header is missing (sha256=<hex HMAC of the body>)")
+            bad_signature(
+                "the X-Shotline-Signature header is missing (sha256=<hex HMAC of the body>)",
+            )
         })?;
         if !crate::signature::verify_shotline(secret, &body, sig) {
             return Err(bad_signature(
@@ -157,7 +162,11 @@ pub async fn receive(
         )));
     }
     if let Some(key) = delivery.filter(|k| !k.trim().is_empty()) {
-        if let Some(first) = state.store.claim_delivery(&hook.id, key.trim(), &run_id).await? {
+        if let Some(first) = state
+            .store
+            .claim_delivery(&hook.id, key.trim(), &run_id)
+            .await?
+        {
             return Ok((
                 StatusCode::OK,
                 Json(json!({ "run_id": first, "duplicate": true })),
@@ -187,7 +196,11 @@ pub async fn receive(
         .await?;
     state.wake.notify_one();
     tracing::info!(run = %run_id, hook = %hook.id, photos = input.photos.len(), "webhook run queued");
-    Ok((StatusCode::ACCEPTED, Json(json!({ "run_id": run_id, "status": "queued" }))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "run_id": run_id, "status": "queued" })),
+    )
+        .into_response())
 }
 
 fn shopify_input(body: &[u8]) -> ApiResult<RunInput> {
@@ -228,13 +241,20 @@ async fn generic_input(state: &AppState, run_id: &str, body: &[u8]) -> ApiResult
                         .unwrap_or("image.jpg")
                         .to_string()
                 });
-                photos.push(PhotoRef { name, key: None, url: Some(url) });
+                photos.push(PhotoRef {
+                    name,
+                    key: None,
+                    url: Some(url),
+                });
             }
             (None, Some(b64)) => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(b64.trim())
                     .map_err(|e| {
-                        ApiError::bad_request("invalid_image", format!("{at}.base64 is not valid base64: {e}"))
+                        ApiError::bad_request(
+                            "invalid_image",
+                            format!("{at}.base64 is not valid base64: {e}"),
+                        )
                     })?;
                 let name = img.name.unwrap_or_else(|| format!("image-{}.jpg", i + 1));
                 if shotline_core::codec::sniff(&bytes).is_none() {
@@ -245,8 +265,16 @@ async fn generic_input(state: &AppState, run_id: &str, body: &[u8]) -> ApiResult
                     ));
                 }
                 let key = format!("runs/{run_id}/input/{}-{}", i + 1, safe_name(&name));
-                state.objects.put(&key, bytes).await.map_err(ApiError::internal)?;
-                photos.push(PhotoRef { name, key: Some(key), url: None });
+                state
+                    .objects
+                    .put(&key, bytes)
+                    .await
+                    .map_err(ApiError::internal)?;
+                photos.push(PhotoRef {
+                    name,
+                    key: Some(key),
+                    url: None,
+                });
             }
             _ => {
                 return Err(ApiError::bad_request(
@@ -256,5 +284,9 @@ async fn generic_input(state: &AppState, run_id: &str, body: &[u8]) -> ApiResult
             }
         }
     }
-    Ok(RunInput { photos, products: BTreeMap::new(), product: g.product })
+    Ok(RunInput {
+        photos,
+        products: BTreeMap::new(),
+        product: g.product,
+    })
 }

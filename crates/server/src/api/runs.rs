@@ -20,7 +20,10 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit: usize) ->
             limit / (1024 * 1024)
         ))
     } else {
-        ApiError::bad_request("bad_multipart", format!("the upload could not be read: {}", e.body_text()))
+        ApiError::bad_request(
+            "bad_multipart",
+            format!("the upload could not be read: {}", e.body_text()),
+        )
     }
 }
 
@@ -34,7 +37,10 @@ pub async fn create(
     let mut form = form.map_err(|e| {
         ApiError::bad_request(
             "bad_multipart",
-            format!("send the photos as multipart/form-data `photo` parts: {}", e.body_text()),
+            format!(
+                "send the photos as multipart/form-data `photo` parts: {}",
+                e.body_text()
+            ),
         )
     })?;
     let wf = state

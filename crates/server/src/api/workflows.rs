@@ -34,9 +34,8 @@ fn record_response(status: StatusCode, r: &WorkflowRecord) -> Response {
 /// Reads and validates a workflow document: refuses unknown fields, wrong types and invalid
 /// parameters with the path of what to change. Returns it in the current schema.
 pub fn read_workflow(bytes: &[u8]) -> ApiResult<Workflow> {
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        ApiError::bad_request("invalid_json", "the request body is not UTF-8 text")
-    })?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid_json", "the request body is not UTF-8 text"))?;
     if text.trim().is_empty() {
         return Err(ApiError::bad_request(
             "invalid_json",
@@ -88,7 +87,9 @@ pub async fn create_workspace(State(state): State<AppState>) -> ApiResult<Respon
 
 pub async fn get_workspace(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
     let ws = state.store.workspace(&auth.workspace_id).await?;
-    Ok(Json(json!({ "workspace_id": ws.id, "created_at": ws.created_at })))
+    Ok(Json(
+        json!({ "workspace_id": ws.id, "created_at": ws.created_at }),
+    ))
 }
 
 pub async fn list(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Value>> {
@@ -110,7 +111,12 @@ pub async fn create(
     let wf = read_workflow(&body)?;
     let rec = state
         .store
-        .create_workflow(&auth.workspace_id, &new_id("wf_"), &wf.name, &stored_doc(&wf))
+        .create_workflow(
+            &auth.workspace_id,
+            &new_id("wf_"),
+            &wf.name,
+            &stored_doc(&wf),
+        )
         .await?;
     Ok(record_response(StatusCode::CREATED, &rec))
 }

@@ -70,7 +70,11 @@ pub async fn app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> App {
     let dir = tempfile::tempdir().expect("tempdir");
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).expect("dist");
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>Shotline</title>").expect("index");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Shotline</title>",
+    )
+    .expect("index");
     let database_url = match db {
         Db::Sqlite => None,
         Db::Postgres => Some(fresh_postgres().await),
@@ -171,7 +175,13 @@ impl App {
     /// Saves a workflow document; its id.
     pub async fn create_workflow(&self, token: &str, doc: &str) -> String {
         let r = self
-            .call(Method::POST, "/api/v1/workflows", Some(token), &[], doc.to_string())
+            .call(
+                Method::POST,
+                "/api/v1/workflows",
+                Some(token),
+                &[],
+                doc.to_string(),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.json);
         r.json["id"].as_str().expect("id").to_string()
@@ -180,7 +190,9 @@ impl App {
     /// Polls a run until it is done or failed (engine work takes real time; no wall-clock asserts).
     pub async fn wait_run(&self, token: &str, run_id: &str) -> Value {
         for _ in 0..1200 {
-            let r = self.get(&format!("/api/v1/runs/{run_id}"), Some(token)).await;
+            let r = self
+                .get(&format!("/api/v1/runs/{run_id}"), Some(token))
+                .await;
             let status = r.json["status"].as_str().unwrap_or("");
             if status == "done" || status == "failed" {
                 return r.json;
