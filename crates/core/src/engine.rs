@@ -351,8 +351,19 @@ impl PhotoRun<'_, '_> {
     }
 
     fn steps(&mut self, steps: &[Step], path: &str, img: &mut Raster) -> Result<()> {
+        self.steps_from(steps, 0, path, img)
+    }
+
+    /// [`Self::steps`] for `steps`, which are the list at `path` from index `first` on.
+    fn steps_from(
+        &mut self,
+        steps: &[Step],
+        first: usize,
+        path: &str,
+        img: &mut Raster,
+    ) -> Result<()> {
         for (i, s) in steps.iter().enumerate() {
-            let here = format!("{path}[{i}]");
+            let here = format!("{path}[{}]", first + i);
             let kind = s.action.kind();
             if !s.enabled {
                 self.log(&here, kind, Status::Skipped, 0.0, Some("disabled".into()));
@@ -430,11 +441,45 @@ impl PhotoRun<'_, '_> {
                 self.report.copy = Some(g.generate(&facts, img));
             }
             Action::Channel(c) => {
-                // The preset works on a copy, so channels in a row all start from the same image.
-                let mut copy = img.clone();
+                // The preset works on its own image, so channels in a row all start from the same
+                // one. Presets start by cropping to the subject: that crop reads the shared photo
+                // and writes the smaller framed image, which saves copying the full photo first.
                 let watermarked = self.watermarked;
                 let preset = c.channel.preset_steps();
-                self.steps(&preset, &format!("{path}.preset"), &mut copy)?;
+                let preset_path = format!("{path}.preset");
+                let (mut copy, done) = match preset.first() {
+                    Some(Step {
+                        action: Action::CropToSubject(p),
+                        enabled: true,
+                        ..
+                    }) => {
+                        let here = format!("{preset_path}[0]");
+                        let t = Instant::now();
+                        let framed = ops::crop::cropped(img, p);
+                        let ms = t.elapsed().as_secs_f64() * 1000.0;
+                        match framed {
+                            Ok(framed) => {
+                                self.log(&here, "crop_to_subject", Status::Ok, ms, None);
+                                (framed.unwrap_or_else(|| img.clone()), 1)
+                            }
+                            Err(e) => {
+                                self.log(
+                                    &here,
+                                    "crop_to_subject",
+                                    Status::Failed,
+                                    ms,
+                                    Some(e.to_string()),
+                                );
+                                return Err(Error::op(format!(
+                                    "{}: step {here} (crop_to_subject) failed: {e}",
+                                    self.file.name
+                                )));
+                            }
+                        }
+                    }
+                    _ => (img.clone(), 0),
+                };
+                self.steps_from(&preset[done..], done, &preset_path, &mut copy)?;
                 let mut export = c.channel.export();
                 if let Some(n) = &c.name {
                     export.name = n.clone();
@@ -690,6 +735,48 @@ pub fn validate_export(e: &Export) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two channel presets in a row each start from the same photo (the first one's crop must not
+    /// change what the second sees), and each logs its preset steps with their own paths.
+    #[test]
+    fn channels_start_from_the_same_photo_and_log_their_presets() {
+        let wf = Workflow::from_json(
+            r#"{"schema":1,"name":"two","steps":[
+                {"type":"remove_background"},
+                {"type":"channel","channel":"amazon_main"},
+                {"type":"channel","channel":"instagram_square"}]}"#,
+        )
+        .expect("workflow");
+        let bytes = include_bytes!("../../../fixtures/scenes/mug.jpg").to_vec();
+        let r = run_one(
+            &wf,
+            &Input::new("mug.jpg", bytes),
+            1,
+            &RunOptions::default(),
+        );
+        assert!(r.error.is_none(), "{:?}", r.error);
+        let paths: Vec<(&str, &str)> = r
+            .steps
+            .iter()
+            .map(|s| (s.path.as_str(), s.step.as_str()))
+            .collect();
+        for want in [
+            ("steps[1].preset[0]", "crop_to_subject"),
+            ("steps[1].preset[1]", "background"),
+            ("steps[1].preset[2]", "resize"),
+            ("steps[1]", "channel"),
+            ("steps[2].preset[0]", "crop_to_subject"),
+            ("steps[2].preset[1]", "resize"),
+        ] {
+            assert!(paths.contains(&want), "{want:?} missing from {paths:?}");
+        }
+        let sizes: Vec<(u32, u32)> = r.artifacts.iter().map(|a| (a.width, a.height)).collect();
+        assert_eq!(sizes, vec![(2000, 2000), (1080, 1080)]);
+        assert!(r
+            .artifacts
+            .iter()
+            .all(|a| a.compliance.as_ref().is_some_and(|c| c.pass)));
+    }
 
     #[test]
     fn names_fall_back_to_the_stem_and_are_safe() {

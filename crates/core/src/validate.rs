@@ -62,7 +62,11 @@ pub fn parse(text: &str) -> Result<Workflow> {
             Err(positioned) => positioned.to_string(),
             Ok(_) => e.to_string(),
         };
-        match v.get("steps").and_then(Value::as_array).and_then(|s| locate(s, "steps")) {
+        match v
+            .get("steps")
+            .and_then(Value::as_array)
+            .and_then(|s| locate(s, "steps"))
+        {
             Some(path) => Error::Document(format!("{path}: {message}")),
             None => Error::Document(message),
         }

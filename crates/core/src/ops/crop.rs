@@ -88,12 +88,22 @@ const MAX_PIXELS: u64 = 100_000_000;
 ///
 /// No subject: the image is left unchanged. Never produces an empty image.
 pub fn apply(img: &mut Raster, p: &CropToSubject) -> Result<()> {
+    if let Some(out) = cropped(img, p)? {
+        *img = out;
+    }
+    Ok(())
+}
+
+/// [`apply`] without touching the input: the framed image, or `None` when there is nothing to
+/// crop (no subject found, or an empty image). Lets a channel preset start from a shared photo
+/// without copying it first.
+pub fn cropped(img: &Raster, p: &CropToSubject) -> Result<Option<Raster>> {
     if img.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let has_alpha = img.has_transparency();
     let Some((x0, y0, sw, sh)) = subject_box(img, has_alpha, p.tolerance) else {
-        return Ok(());
+        return Ok(None);
     };
     let (fw, fh) = frame_size(sw, sh, p.fill.clamp(0.2, 1.0), p.aspect);
     if fw as u64 * fh as u64 > MAX_PIXELS {
@@ -116,8 +126,7 @@ pub fn apply(img: &mut Raster, p: &CropToSubject) -> Result<()> {
     };
     let mut out = Raster::new(fw, fh, pad);
     out.paste(img, left as i64 - x0 as i64, top as i64 - y0 as i64);
-    *img = out;
-    Ok(())
+    Ok(Some(out))
 }
 
 /// The frame for a `sw`×`sh` subject (see [`apply`], step 2). Both sides ≥ the subject's.
