@@ -43,6 +43,15 @@ impl ApiError {
         )
     }
 
+    /// Maps a store lookup's `NotFound` to a 404 naming `what` ("the workflow"), and any other
+    /// store error as usual: `.map_err(ApiError::or_not_found("the run"))`.
+    pub fn or_not_found(what: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+        move |e| match e {
+            StoreError::NotFound => ApiError::not_found(what),
+            other => other.into(),
+        }
+    }
+
     pub fn too_large(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
     }

@@ -7,7 +7,7 @@ use super::error::{ApiError, ApiResult, Body};
 use super::{new_id, AppState, Auth};
 use crate::objects::safe_name;
 use crate::queue::{PhotoRef, RunInput};
-use crate::store::{HookRow, StoreError};
+use crate::store::HookRow;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -56,10 +56,7 @@ pub async fn create(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("the workflow"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let hook = HookRow {
         id: new_id("hk_"),
         workspace_id: auth.workspace_id.clone(),
@@ -115,10 +112,11 @@ pub async fn receive(
     headers: HeaderMap,
     Body(body): Body,
 ) -> ApiResult<Response> {
-    let hook = state.store.hook(&id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("that webhook"),
-        other => other.into(),
-    })?;
+    let hook = state
+        .store
+        .hook(&id)
+        .await
+        .map_err(ApiError::or_not_found("that webhook"))?;
     let secret = hook.secret.as_bytes();
     let (delivery, kind) = if hook.kind == "shopify" {
         let sig = header(&headers, "x-shopify-hmac-sha256")
@@ -179,10 +177,7 @@ pub async fn receive(
         .store
         .workflow(&hook.workspace_id, &hook.workflow_id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("this webhook's workflow"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("this webhook's workflow"))?;
     state
         .store
         .enqueue_run(

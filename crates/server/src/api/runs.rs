@@ -5,7 +5,6 @@ use super::error::{ApiError, ApiResult};
 use super::{new_id, AppState, Auth};
 use crate::objects::safe_name;
 use crate::queue::{PhotoRef, RunInput, StoredReport};
-use crate::store::StoreError;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -47,10 +46,7 @@ pub async fn create(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("the workflow"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let limits = &state.config;
     let run_id = new_id("run_");
     let mut photos = Vec::new();
@@ -238,10 +234,7 @@ pub async fn get_one(
         .store
         .run(&auth.workspace_id, &id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("the run"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("the run"))?;
     Ok(Json(run_json(&run)))
 }
 
@@ -254,10 +247,7 @@ pub async fn list(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("the workflow"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let runs = state.store.runs_of(&auth.workspace_id, &id).await?;
     let items: Vec<Value> = runs
         .iter()
@@ -281,10 +271,7 @@ pub async fn artifact(
         .store
         .run(&auth.workspace_id, &id)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("the run"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("the run"))?;
     let v = run_json(&run);
     let found = v["artifacts"]
         .as_array()

@@ -59,13 +59,6 @@ fn stored_doc(wf: &Workflow) -> String {
     serde_json::to_string(wf).unwrap_or_default()
 }
 
-fn not_found_workflow(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("the workflow"),
-        other => other.into(),
-    }
-}
-
 pub async fn create_workspace(State(state): State<AppState>) -> ApiResult<Response> {
     let id = new_id("ws_");
     let secret = crate::signature::random_token(32);
@@ -130,7 +123,7 @@ pub async fn get_one(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     Ok(record_response(StatusCode::OK, &rec))
 }
 
@@ -179,7 +172,7 @@ pub async fn update(
             "edited",
         )
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     Ok(record_response(StatusCode::OK, &rec))
 }
 
@@ -192,7 +185,7 @@ pub async fn remove(
         .store
         .delete_workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,7 +198,7 @@ pub async fn revisions(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let revs = state.store.revisions(&wf.id).await?;
     Ok(Json(json!({ "revisions": revs })))
 }
@@ -229,11 +222,14 @@ pub async fn revision(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
-    let old = state.store.revision(&wf, rev).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(&format!("revision {rev} of this workflow")),
-        other => other.into(),
-    })?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
+    let old = state
+        .store
+        .revision(&wf, rev)
+        .await
+        .map_err(ApiError::or_not_found(&format!(
+            "revision {rev} of this workflow"
+        )))?;
     Ok(record_response(StatusCode::OK, &old))
 }
 
@@ -249,15 +245,18 @@ pub async fn restore(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let expected = match headers.get(header::IF_MATCH) {
         Some(_) => if_match(&headers)?,
         None => wf.revision,
     };
-    let old = state.store.revision(&wf, rev).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found(&format!("revision {rev} of this workflow")),
-        other => other.into(),
-    })?;
+    let old = state
+        .store
+        .revision(&wf, rev)
+        .await
+        .map_err(ApiError::or_not_found(&format!(
+            "revision {rev} of this workflow"
+        )))?;
     let rec = state
         .store
         .update_workflow(
@@ -281,7 +280,7 @@ pub async fn create_share(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let slug = crate::signature::random_token(9);
     let share = state.store.create_share(&slug, &wf).await?;
     Ok((
@@ -304,7 +303,7 @@ pub async fn shares(
         .store
         .workflow(&auth.workspace_id, &id)
         .await
-        .map_err(not_found_workflow)?;
+        .map_err(ApiError::or_not_found("the workflow"))?;
     let rows = state.store.shares(&wf.id).await?;
     let items: Vec<Value> = rows
         .iter()
@@ -322,10 +321,7 @@ pub async fn revoke_share(
         .store
         .revoke_share(&auth.workspace_id, &slug)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("that share link"),
-            other => other.into(),
-        })?;
+        .map_err(ApiError::or_not_found("that share link"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
