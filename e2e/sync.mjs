@@ -93,7 +93,7 @@ async function device(browser, base, name) {
 }
 
 async function openHome(page, base) {
-  await page.goto(base);
+  await page.goto(new URL("workflows", base).href);
   await page.getByTestId('sync-panel').waitFor({ timeout: 30_000 });
 }
 
@@ -194,11 +194,12 @@ async function main() {
     await A.getByTestId('dismiss-token').click();
 
     // --- A: a template saved as my own workflow, edited, invalid JSON refused -----------------
-    await A.getByTestId('template-select').selectOption('amazon-main');
-    await A.getByTestId('save-as-mine').click();
+    await A.locator('[data-testid=template-card][data-template=amazon-main]').getByTestId('use-template').click();
+    await A.waitForURL(/\/workflows\/local-/);
+    await openHome(A, base);
     const copyName = 'Amazon main image (copy)';
     const editor = (await openEditor(A, copyName)).getByTestId('workflow-editor');
-    check((await editor.getByTestId('save-state').textContent()) === 'Saved', 'A: "Save as mine" makes a saved workflow, open in the editor');
+    check((await editor.getByTestId('save-state').textContent()) === 'Saved', 'A: "Use this template" makes a saved workflow');
     check(
       (await A.getByTestId('workflow-option').filter({ hasText: copyName }).getAttribute('data-mine')) === 'true',
       'A: the photo workflow picker offers my workflow',
@@ -328,9 +329,11 @@ async function main() {
     check(!cSteps.some((s) => /[a-z]+_[a-z]+/.test(s.replace(/“[^”]*”/g, ''))), 'share: no raw step type names');
     await shot(C, '17-shared.png');
     await C.getByTestId('use-workflow').click();
-    await C.waitForURL(base);
+    await C.waitForURL(new URL("workflows", base).href);
     await C.getByTestId('sync-panel').waitFor({ timeout: 30_000 });
-    check((await row(C, 'Mugs v2 (B)').count()) === 1, 'share: "Use this workflow" saves a copy and goes home');
+    check((await row(C, 'Mugs v2 (B)').count()) === 1, 'share: "Use this workflow" saves a copy and shows my workflows');
+    await C.getByTestId('nav-run').click();
+    await C.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
     check(
       (await C.getByTestId('workflow-option').filter({ hasText: 'Mugs v2 (B)' }).getAttribute('data-mine')) === 'true',
       'share: the copy is offered for processing photos',

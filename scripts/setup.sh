@@ -43,4 +43,6 @@ if [ "${SHOTLINE_NEED_BROWSER:-0}" = 1 ]; then
     apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
 fi
+# The background-removal model (U²-Net-p, ~4.6 MB) for native cut-outs and their tests.
+./scripts/fetch-model.sh
 log "tools ready"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the web app: its plain logic natively (sync plan, local library, outlines), the
 # wasm-bindgen component tests (tests/web.rs) in headless Chromium, then a build and the end-to-end
-# scripts: e2e/run.mjs (photos) and e2e/sync.mjs (my workflows, sync and share links against the
-# real `shotline serve`), which leave screenshots in test-artifacts/. Exits non-zero if anything fails.
+# scripts: e2e/run.mjs (photos), e2e/batch.mjs (a folder batch in the workers, ZIP, cancel) and e2e/sync.mjs (my workflows, sync and share links against the
+# real `shotline serve`) and e2e/editor.mjs (the workflow editor and its live preview), which leave
+# screenshots in test-artifacts/. Exits non-zero if anything fails.
 #   scripts/test-web.sh            everything
 #   scripts/test-web.sh --no-e2e   only the component tests
 set -euo pipefail
@@ -43,4 +44,6 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 node e2e/run.mjs
+node e2e/batch.mjs
 node e2e/sync.mjs
+node e2e/editor.mjs

@@ -118,6 +118,35 @@ pub fn pathname() -> String {
         .unwrap_or_else(|| "/".into())
 }
 
+/// Offers `text` as a file download named `name`.
+pub fn download_text(name: &str, text: &str, mime: &str) -> Result<(), String> {
+    let url = ObjectUrl::from_bytes(text.as_bytes(), mime)?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(describe)?
+        .unchecked_into();
+    a.set_href(url.as_str());
+    a.set_download(name);
+    a.click();
+    // Revoke only after the browser has started the download.
+    let keep = wasm_bindgen::closure::Closure::once_into_js(move || drop(url));
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(keep.unchecked_ref(), 10_000);
+    }
+    Ok(())
+}
+
+/// The page's fragment, without its `#` (empty when there is none).
+pub fn hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
 /// The page's origin (`http://127.0.0.1:8080`), for links to share.
 pub fn origin() -> String {
     web_sys::window()
@@ -125,9 +154,24 @@ pub fn origin() -> String {
         .unwrap_or_default()
 }
 
-/// Loads another page of the app.
+thread_local! {
+    static NAVIGATION: std::cell::RefCell<Option<Box<dyn Fn(&str)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Loads another page of the app (or hands the path to the hook set by [`intercept_navigation`]).
 pub fn go_to(path: &str) {
+    let hooked = NAVIGATION.with(|n| n.borrow().as_ref().map(|f| f(path)).is_some());
+    if hooked {
+        return;
+    }
     if let Some(w) = web_sys::window() {
         let _ = w.location().set_href(path);
     }
+}
+
+/// Makes [`go_to`] call `hook` instead of leaving the page (the component tests check where a
+/// button would go without losing their page). `None` restores real navigation.
+pub fn intercept_navigation(hook: Option<Box<dyn Fn(&str)>>) {
+    NAVIGATION.with(|n| *n.borrow_mut() = hook);
 }

@@ -7,25 +7,38 @@
 //! components/ workflow picker, drop zone, one photo's results, my workflows and their editor,
 //!             sync panel, conflict card, share links, step outline
 //! workflows   the workflows offered: mine, then the bundled ones (or a built-in fallback)
+//! link        workflows shared inside a link's #fragment (no server)
 //! library     my workflows, kept in localStorage, with their sync state
 //! sync        plans and runs a sync with the workspace; conflicts
 //! api         the REST API client (docs/api.md)
 //! describe    workflows in plain words (steps, conditions)
-//! process     reads dropped files and runs the engine on them, one photo at a time
+//! editing     the editor's plain logic: step tree edits by path, undo history, palette, form hints
+//! process     a finished photo as the page shows it; the batch's ZIP (files, listing.csv, report.json)
+//! pool        the web workers that run the engine, one per core, with a queue and cancel
+//! worker      the worker binary's loop and the messages it exchanges with the pool
+//! zip         a store-only ZIP writer
+//! files       dropped folders walked; downloads built in the page
 //! browser     small wrappers over web APIs (object URLs, storage, clipboard, location)
 //! ```
 //!
-//! The engine runs on the main thread for now; between photos the page yields so it can repaint.
+//! The engine runs in web workers (src/bin/shotline-worker.rs, built by Trunk from index.html), so
+//! the page stays responsive; where workers cannot start it runs here, yielding between photos.
 
 pub mod api;
 pub mod app;
 pub mod browser;
 pub mod components;
 pub mod describe;
+pub mod editing;
+pub mod files;
 pub mod library;
+pub mod link;
 pub mod pages;
+pub mod pool;
 pub mod process;
 pub mod sync;
 pub mod workflows;
+pub mod worker;
+pub mod zip;
 
-pub use app::App;
+pub use app::{App, AppAt, Route};

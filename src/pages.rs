@@ -1,4 +1,7 @@
 //! Screens.
 
+pub mod editor;
 pub mod home;
+pub mod link;
 pub mod shared;
+pub mod workflows;

@@ -1,27 +1,34 @@
-//! Runs the engine on dropped files and turns each report into what the page shows.
+//! Turns the engine's report on one photo into what the page shows, and a batch of them into the
+//! ZIP a merchant downloads (every file, `listing.csv`, `report.json`).
 
-use crate::browser::{read_bytes, ObjectUrl};
-use shotline_core::engine::{run_one, Artifact, PhotoReport, RunOptions, Status};
-use shotline_core::{Input, Workflow};
+use crate::browser::ObjectUrl;
+use crate::zip;
+use shotline_core::engine::{Artifact, PhotoReport, Status};
+use shotline_core::RunReport;
+use std::sync::Arc;
 
-/// One photo's outcome, ready to render. Artifact bytes live only in their blob URLs, so cloning
-/// the results list never copies images.
+/// One photo's outcome, ready to render. Results are shared behind `Arc`, so cloning the results
+/// list never copies images.
 #[derive(Debug)]
 pub struct PhotoResult {
     /// Unique within the page session (the key of the results list).
     pub id: u64,
     pub file: String,
     /// The dropped file itself, shown as "before" when it decoded.
-    pub before: Option<ObjectUrl>,
-    /// The engine's report, with every artifact's `bytes` moved into [`ArtifactView::url`].
+    pub before: Option<Arc<ObjectUrl>>,
+    /// The engine's report, with every artifact moved into [`PhotoResult::artifacts`].
     pub report: PhotoReport,
     pub artifacts: Vec<ArtifactView>,
 }
 
-/// An exported file: its facts and where the browser can show or download it.
+/// An exported file: its facts, its bytes (for the ZIP) and where the browser can show or
+/// download it.
 #[derive(Debug)]
 pub struct ArtifactView {
+    /// The artifact's facts; its `bytes` are in [`ArtifactView::bytes`].
     pub artifact: Artifact,
+    pub bytes: Vec<u8>,
+    pub crc: u32,
     pub url: Result<ObjectUrl, String>,
 }
 
@@ -31,42 +38,30 @@ impl PhotoResult {
     }
 }
 
-/// Reads one file and runs `wf` on it. `index` is the photo's 1-based position in its batch.
-/// Never fails: a file that cannot be read or processed becomes a failed result with the reason.
-pub async fn process_file(
-    wf: &Workflow,
-    file: &web_sys::File,
-    index: usize,
+/// Wraps a finished report: each artifact gets a blob URL. `crcs` are the artifacts' CRC-32s when
+/// the worker computed them (computed here otherwise).
+pub fn into_result(
     id: u64,
+    mut report: PhotoReport,
+    crcs: &[u32],
+    before: Option<Arc<ObjectUrl>>,
 ) -> PhotoResult {
-    let name = file.name();
-    let report = match read_bytes(file).await {
-        Ok(bytes) => run_one(
-            wf,
-            &Input::new(name.clone(), bytes),
-            index,
-            &RunOptions::default(),
-        ),
-        Err(e) => unreadable(&name, &e),
-    };
-    let before = report
-        .facts
-        .is_some()
-        .then(|| ObjectUrl::from_blob(file).ok())
-        .flatten();
-    into_result(id, report, before)
-}
-
-/// Wraps a finished report: moves each artifact's bytes into a blob URL.
-pub fn into_result(id: u64, mut report: PhotoReport, before: Option<ObjectUrl>) -> PhotoResult {
     let artifacts = std::mem::take(&mut report.artifacts)
         .into_iter()
-        .map(|mut artifact| {
+        .enumerate()
+        .map(|(i, mut artifact)| {
             let bytes = std::mem::take(&mut artifact.bytes);
             let url = ObjectUrl::from_bytes(&bytes, &artifact.mime);
-            ArtifactView { artifact, url }
+            let crc = crcs.get(i).copied().unwrap_or_else(|| zip::crc32(&bytes));
+            ArtifactView {
+                artifact,
+                bytes,
+                crc,
+                url,
+            }
         })
         .collect();
+    let before = if report.facts.is_some() { before } else { None };
     PhotoResult {
         id,
         file: report.file.clone(),
@@ -76,11 +71,70 @@ pub fn into_result(id: u64, mut report: PhotoReport, before: Option<ObjectUrl>) 
     }
 }
 
-fn unreadable(name: &str, reason: &str) -> PhotoReport {
-    PhotoReport::failed(
-        name,
-        format!("{name}: the browser could not read the file ({reason})"),
-    )
+/// The run report of finished results, in the order given: artifact names made unique across
+/// the batch the same way the command line does it.
+pub fn run_report(workflow: &str, results: &[Arc<PhotoResult>]) -> RunReport {
+    let photos = results
+        .iter()
+        .map(|r| {
+            let mut p = r.report.clone();
+            p.artifacts = r.artifacts.iter().map(|a| a.artifact.clone()).collect();
+            p
+        })
+        .collect();
+    RunReport::from_photos(workflow, photos)
+}
+
+/// What "Download all" puts in the ZIP besides the images: `listing.csv`, `report.json`, and the
+/// artifacts' unique names.
+pub struct Bundle {
+    names: Vec<String>,
+    pub listing_csv: String,
+    pub report_json: String,
+}
+
+impl Bundle {
+    pub fn new(workflow: &str, results: &[Arc<PhotoResult>]) -> Bundle {
+        let report = run_report(workflow, results);
+        Bundle {
+            names: report
+                .photos
+                .iter()
+                .flat_map(|p| p.artifacts.iter().map(|a| a.name.clone()))
+                .collect(),
+            listing_csv: report.listing_csv(),
+            report_json: report.to_json(),
+        }
+    }
+
+    /// The ZIP of `results` (the same list `new` was given), as chunks for a `Blob`.
+    pub fn zip<'a>(
+        &'a self,
+        results: &'a [Arc<PhotoResult>],
+    ) -> Result<Vec<zip::Chunk<'a>>, String> {
+        let views = results.iter().flat_map(|r| r.artifacts.iter());
+        let mut entries: Vec<zip::Entry<'a>> = self
+            .names
+            .iter()
+            .zip(views)
+            .map(|(name, view)| zip::Entry {
+                name,
+                data: &view.bytes,
+                crc: Some(view.crc),
+            })
+            .collect();
+        entries.push(zip::Entry {
+            name: "listing.csv",
+            data: self.listing_csv.as_bytes(),
+            crc: None,
+        });
+        entries.push(zip::Entry {
+            name: "report.json",
+            data: self.report_json.as_bytes(),
+            crc: None,
+        });
+        zip::store(&entries)
+    }
 }
 
 pub fn format_size(bytes: usize) -> String {

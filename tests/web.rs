@@ -3,8 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used)] // tests may unwrap (STYLE.md)
 
-use shotline_web::browser::yield_to_browser;
-use shotline_web::{library, sync, App};
+use shotline_web::browser::{self, yield_to_browser};
+use shotline_web::{library, sync, App, AppAt, Route};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
@@ -15,6 +15,26 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// with nothing saved in the browser from an earlier test.
 fn mount() -> HtmlElement {
     mount_view(App)
+}
+
+/// Mounts the app showing one page, whatever the test page's own path is.
+fn mount_at(route: Route) -> HtmlElement {
+    mount_view(move || leptos::view! { <AppAt route=route/> })
+}
+
+/// The Workflows page, after "Use this template" on the first template (which would open the
+/// editor: the path it went to is returned instead).
+async fn workflows_with_a_copy() -> (HtmlElement, String) {
+    let host = mount_at(Route::Workflows);
+    settle().await;
+    let went = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let to = went.clone();
+    browser::intercept_navigation(Some(Box::new(move |p| *to.borrow_mut() = p.to_string())));
+    click(&all(&host, "use-template")[0]);
+    settle().await;
+    browser::intercept_navigation(None);
+    let went = went.borrow().clone();
+    (host, went)
 }
 
 fn mount_view<V: leptos::IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> HtmlElement {
@@ -252,24 +272,54 @@ async fn a_text_file_fails_on_its_own_card() {
     host.remove();
 }
 
-/// "Save as mine" copies a template into my workflows: it is stored in localStorage, opens in the
-/// editor as saved, and the photo picker offers it (first, marked as mine).
+/// "Use this template" copies a template into my workflows: it is stored in localStorage, listed,
+/// the button opens the copy in the editor, and the photo picker offers it (first, marked as mine).
 #[wasm_bindgen_test]
-async fn a_template_saved_as_mine_is_stored_and_offered() {
-    let host = mount();
+async fn a_template_used_from_the_gallery_is_stored_and_offered() {
+    let host = mount_at(Route::Workflows);
     settle().await;
     assert!(text(&one(&host, "no-workflows")).contains("no workflows of your own"));
-    click(&one(&host, "save-as-mine"));
-    settle().await;
+    let cards = all(&host, "template-card");
+    assert!(cards.len() >= 5, "the gallery shows {} templates", cards.len());
+    for card in &cards {
+        let imgs = card.query_selector_all("img").unwrap();
+        assert_eq!(imgs.length(), 2, "a before and an after");
+    }
+    host.remove();
+    let (host, went) = workflows_with_a_copy().await;
     let lib = stored_library();
     assert_eq!(lib.workflows.len(), 1);
+    assert_eq!(went, format!("/workflows/{}", lib.workflows[0].id));
     let name = lib.workflows[0].workflow.name.clone();
     assert!(name.ends_with("(copy)"), "{name}");
     assert_eq!(text(&one(&host, "my-workflow-name")), name);
-    assert_eq!(text(&one(&host, "save-state")), "Saved");
-    let first = &all(&host, "workflow-option")[0];
+    host.remove();
+    // Not cleared: the run page finds the copy in storage.
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let home: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&home).unwrap();
+    leptos::mount::mount_to(home.clone(), || leptos::view! { <AppAt route=Route::Home/> }).forget();
+    settle().await;
+    let first = &all(&home, "workflow-option")[0];
     assert_eq!(first.get_attribute("data-mine").as_deref(), Some("true"));
     assert!(text(first).contains(&name));
+    home.remove();
+}
+
+/// "Duplicate" adds a copy with its own name; "Export" and "Copy link" are offered per workflow,
+/// and the link carries the workflow itself.
+#[wasm_bindgen_test]
+async fn duplicate_and_link_per_workflow() {
+    let (host, _) = workflows_with_a_copy().await;
+    click(&one(&host, "duplicate-workflow"));
+    settle().await;
+    let lib = stored_library();
+    assert_eq!(lib.workflows.len(), 2);
+    assert_ne!(lib.workflows[1].workflow.name, lib.workflows[0].workflow.name);
+    assert!(lib.workflows[1].workflow.name.starts_with(&lib.workflows[0].workflow.name));
+    assert_eq!(lib.workflows[1].workflow.steps, lib.workflows[0].workflow.steps);
+    assert_eq!(all(&host, "copy-link").len(), 2);
+    assert_eq!(all(&host, "export-json").len(), 2);
     host.remove();
 }
 
@@ -277,9 +327,8 @@ async fn a_template_saved_as_mine_is_stored_and_offered() {
 /// messages under it, and never stores invalid JSON over the last good version.
 #[wasm_bindgen_test]
 async fn the_editor_saves_valid_json_and_refuses_invalid_json() {
-    let host = mount();
-    settle().await;
-    click(&one(&host, "save-as-mine"));
+    let (host, _) = workflows_with_a_copy().await;
+    click(&one(&host, "edit-workflow"));
     settle().await;
     let json = one(&host, "workflow-json");
     let good = json.unchecked_ref::<HtmlTextAreaElement>().value();
@@ -341,10 +390,7 @@ async fn the_editor_saves_valid_json_and_refuses_invalid_json() {
 /// Deleting asks first, then removes the workflow from the list and from localStorage.
 #[wasm_bindgen_test]
 async fn deleting_asks_then_removes() {
-    let host = mount();
-    settle().await;
-    click(&one(&host, "save-as-mine"));
-    settle().await;
+    let (host, _) = workflows_with_a_copy().await;
     click(&one(&host, "delete-workflow"));
     settle().await;
     assert_eq!(
@@ -455,5 +501,196 @@ async fn an_unknown_share_link_says_so() {
         message.contains("revoked or does not exist") || message.contains("could not be loaded"),
         "{message}"
     );
+    host.remove();
+}
+
+// ---- The workflow editor (/workflows/{id}) ----
+
+const EDITOR_ID: &str = "local-editor-test";
+
+/// Mounts the editor on a workflow of mine made from `json`.
+fn mount_editor(json: &str) -> HtmlElement {
+    let wf = shotline_core::validate::parse(json).unwrap();
+    mount_view(move || {
+        let mut lib = library::Library::default();
+        lib.add(EDITOR_ID.to_string(), wf, None, 0.0);
+        let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        storage
+            .set_item(library::STORAGE_KEY, &serde_json::to_string(&lib).unwrap())
+            .unwrap();
+        leptos::view! { <AppAt route=Route::Editor(EDITOR_ID.to_string())/> }
+    })
+}
+
+fn stored_steps() -> Vec<shotline_core::model::Step> {
+    stored_library()
+        .get(EDITOR_ID)
+        .map(|r| r.workflow.steps.clone())
+        .unwrap_or_default()
+}
+
+fn step_el(host: &Element, path: &str) -> Element {
+    host.query_selector(&format!("[data-testid=step][data-path=\"{path}\"]"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no step at {path}"))
+}
+
+fn inside(el: &Element, selector: &str) -> Element {
+    el.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
+}
+
+fn fire(el: &Element, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+fn save_state(host: &Element) -> String {
+    one(host, "save-state").get_attribute("data-state").unwrap_or_default()
+}
+
+const TWO_STEPS: &str = r#"{"schema":1,"name":"Mugs","steps":[{"type":"auto_enhance"},{"type":"export","quality":85}]}"#;
+
+/// A step added from the palette appears at the end of the list with its form open, and is
+/// saved; moving its slider saves the new value; undo and redo (buttons and Ctrl+Z) walk back
+/// and forth, and a drag of the slider is one undo step.
+#[wasm_bindgen_test]
+async fn the_editor_adds_from_the_palette_edits_a_slider_and_undoes() {
+    let host = mount_editor(TWO_STEPS);
+    settle().await;
+    assert_eq!(all(&host, "step").len(), 2);
+    click(&all(&host, "add-step")[0]);
+    settle().await;
+    let palette = one(&host, "palette");
+    for group in ["Background", "Colour & light", "Size & crop", "Brand", "Export", "Copy", "Logic", "Channels"] {
+        assert!(text(&palette).contains(group), "palette lacks {group}");
+    }
+    click(&inside(&palette, "[data-kind=adjust]"));
+    settle().await;
+    let added = step_el(&host, "steps[2]");
+    assert_eq!(added.get_attribute("data-kind").as_deref(), Some("adjust"));
+    assert_eq!(stored_steps().len(), 3, "the new step was not saved");
+    assert_eq!(save_state(&host), "saved");
+
+    let field = inside(&added, "[data-field=brightness]");
+    let slider = inside(&field, "input[type=range]");
+    assert!(host.query_selector(&format!("label[for={}]", slider.id())).unwrap().is_some(), "the slider has no label");
+    for v in ["0.1", "0.2", "0.3"] {
+        type_into(&slider, v);
+        settle().await;
+    }
+    fire(&slider, "change");
+    let brightness = || match &stored_steps()[2].action {
+        shotline_core::model::Action::Adjust(a) => a.brightness,
+        other => panic!("{other:?}"),
+    };
+    assert!((brightness() - 0.3).abs() < 1e-6, "the slider's value was not saved");
+    assert_eq!(save_state(&host), "saved");
+    let number: HtmlInputElement = inside(&field, "input[type=number]").unchecked_into();
+    assert_eq!(number.value(), "0.3", "the number box follows the slider");
+
+    click(&one(&host, "undo"));
+    settle().await;
+    assert_eq!(brightness(), 0.0, "one undo takes back the whole drag");
+    click(&one(&host, "redo"));
+    settle().await;
+    assert!((brightness() - 0.3).abs() < 1e-6);
+    // Ctrl+Z from inside the editor.
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("z");
+    init.set_ctrl_key(true);
+    init.set_bubbles(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    slider.dispatch_event(&ev).unwrap();
+    settle().await;
+    assert_eq!(brightness(), 0.0, "Ctrl+Z undid the change");
+    host.remove();
+}
+
+/// Switching a step off, duplicating, moving and deleting it change the stored workflow.
+#[wasm_bindgen_test]
+async fn the_editor_disables_duplicates_moves_and_deletes() {
+    let host = mount_editor(TWO_STEPS);
+    settle().await;
+    click(&inside(&step_el(&host, "steps[0]"), "[data-testid=step-enabled]"));
+    settle().await;
+    assert!(!stored_steps()[0].enabled, "switching off was not saved");
+    assert_eq!(step_el(&host, "steps[0]").get_attribute("data-enabled").as_deref(), Some("false"));
+    click(&inside(&step_el(&host, "steps[0]"), "[data-testid=step-duplicate]"));
+    settle().await;
+    assert_eq!(stored_steps().len(), 3);
+    click(&inside(&step_el(&host, "steps[2]"), "[data-testid=step-up]"));
+    settle().await;
+    let kinds: Vec<&str> = stored_steps().iter().map(|s| s.action.kind()).collect();
+    assert_eq!(kinds, ["auto_enhance", "export", "auto_enhance"]);
+    click(&inside(&step_el(&host, "steps[0]"), "[data-testid=step-delete]"));
+    settle().await;
+    let kinds: Vec<&str> = stored_steps().iter().map(|s| s.action.kind()).collect();
+    assert_eq!(kinds, ["export", "auto_enhance"]);
+    host.remove();
+}
+
+/// An invalid value shows its message on its own step (not on others), and the workflow is not
+/// saved until it is fixed.
+#[wasm_bindgen_test]
+async fn validation_messages_sit_on_their_step() {
+    let host = mount_editor(TWO_STEPS);
+    settle().await;
+    click(&inside(&step_el(&host, "steps[1]"), "[data-testid=step-title]"));
+    settle().await;
+    let number = inside(&inside(&step_el(&host, "steps[1]"), "[data-field=quality]"), "input[type=number]");
+    type_into(&number, "0");
+    fire(&number, "change");
+    settle().await;
+    let problems = all(&host, "step-problem");
+    assert_eq!(problems.len(), 1, "one step has a problem");
+    assert!(step_el(&host, "steps[1]").contains(Some(&problems[0])), "the message is on the export step");
+    assert!(text(&problems[0]).contains("quality"), "{}", text(&problems[0]));
+    assert_eq!(save_state(&host), "not-saved");
+    assert!(text(&one(&host, "save-state")).contains("Not saved"));
+    assert!(matches!(&stored_steps()[1].action, shotline_core::model::Action::Export(e) if e.quality == 85), "the invalid value was stored");
+    type_into(&number, "70");
+    fire(&number, "change");
+    settle().await;
+    assert!(all(&host, "step-problem").is_empty());
+    assert_eq!(save_state(&host), "saved");
+    assert!(matches!(&stored_steps()[1].action, shotline_core::model::Action::Export(e) if e.quality == 70));
+    host.remove();
+}
+
+/// An IF step shows THEN and OTHERWISE blocks; a step added in THEN is stored inside it, and the
+/// rule's value is edited as a row of field / test / value.
+#[wasm_bindgen_test]
+async fn an_if_step_has_both_branches() {
+    let host = mount_editor(TWO_STEPS);
+    settle().await;
+    click(&all(&host, "add-step")[0]);
+    settle().await;
+    click(&inside(&one(&host, "palette"), "[data-kind=if]"));
+    settle().await;
+    let iff = step_el(&host, "steps[2]");
+    assert!(iff.query_selector("[data-testid=branch-then]").unwrap().is_some());
+    assert!(iff.query_selector("[data-testid=branch-else]").unwrap().is_some());
+    let value = inside(&iff, "[data-testid=rule-value]");
+    type_into(&value, "Rings");
+    settle().await;
+    click(&inside(&iff, "[data-testid=add-step][data-list=\"steps[2].then\"]"));
+    settle().await;
+    click(&inside(&one(&host, "palette"), "[data-kind=reduce_glare]"));
+    settle().await;
+    assert!(host.query_selector("[data-testid=step][data-path=\"steps[2].then[0]\"]").unwrap().is_some());
+    match &stored_steps()[2].action {
+        shotline_core::model::Action::If(i) => {
+            assert_eq!(i.then.len(), 1);
+            assert_eq!(i.then[0].action.kind(), "reduce_glare");
+            assert!(i.otherwise.is_empty());
+            assert!(format!("{:?}", i.when).contains("Rings"), "{:?}", i.when);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(save_state(&host), "saved");
     host.remove();
 }

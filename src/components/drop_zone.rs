@@ -1,11 +1,15 @@
-//! Where photos come in: drag and drop, or the file picker (keyboard reachable).
+//! Where photos come in: drag and drop (files or whole folders), or the file and folder pickers
+//! (keyboard reachable). A products CSV may come in the same way.
 
+use crate::files::{dropped_entries, files_under};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
 
-/// The formats the engine reads; the picker offers these, drops are checked by the engine.
-const ACCEPT: &str = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp";
+/// The formats the engine reads, and a products CSV; the picker offers these, drops are checked
+/// by the engine.
+const ACCEPT: &str = "image/jpeg,image/png,image/webp,.jpg,.jpeg,.png,.webp,.csv,text/csv";
 
 /// A large target that takes dropped files, with a labelled file input inside for the keyboard
 /// and for people who prefer a dialog.
@@ -23,7 +27,9 @@ pub fn DropZone(
         else {
             return;
         };
-        let files = input.files().map(files_of).unwrap_or_default();
+        let mut files = input.files().map(files_of).unwrap_or_default();
+        // A folder's files come in no useful order; results read best by name.
+        files.sort_by_key(|f| f.name());
         // Lets the same file be chosen again after it was processed.
         input.set_value("");
         if !files.is_empty() {
@@ -36,14 +42,24 @@ pub fn DropZone(
         if disabled.get_untracked() {
             return;
         }
-        let files = ev
-            .data_transfer()
-            .and_then(|dt| dt.files())
-            .map(files_of)
-            .unwrap_or_default();
-        if !files.is_empty() {
-            on_files.run(files);
+        let Some(dt) = ev.data_transfer() else {
+            return;
+        };
+        // Entries let a dropped folder be walked; browsers without them give plain files.
+        let entries = dropped_entries(&dt);
+        if entries.is_empty() {
+            let files = dt.files().map(files_of).unwrap_or_default();
+            if !files.is_empty() {
+                on_files.run(files);
+            }
+            return;
         }
+        spawn_local(async move {
+            let files = files_under(entries).await;
+            if !files.is_empty() {
+                on_files.run(files);
+            }
+        });
     };
     let on_enter = move |ev: DragEvent| {
         ev.prevent_default();
@@ -71,18 +87,34 @@ pub fn DropZone(
                 prop:disabled=move || disabled.get()
                 on:change=on_change
             />
+            <input
+                type="file"
+                id="folder-input"
+                class="visually-hidden"
+                prop:webkitdirectory=true
+                data-testid="folder-input"
+                prop:disabled=move || disabled.get()
+                on:change=on_change
+            />
             <label for="photo-input" class="dropzone-label">
                 <span class="dropzone-icon" aria-hidden="true">"⇪"</span>
                 <span class="dropzone-title">
-                    "Drop product photos here, or "
+                    "Drop product photos or a folder here, or "
                     <span class="link">"choose files"</span>
                 </span>
-                <span class="subdued">"JPEG, PNG or WebP · processed on this device, nothing is uploaded"</span>
+                <span class="subdued">
+                    "JPEG, PNG or WebP, and a products CSV if you have one · you can also paste photos · processed on this device, nothing is uploaded"
+                </span>
             </label>
+            <label for="folder-input" class="dropzone-folder link">"Choose a folder"</label>
         </div>
     }
 }
 
 fn files_of(list: web_sys::FileList) -> Vec<web_sys::File> {
-    (0..list.length()).filter_map(|i| list.item(i)).collect()
+    // Hidden files (`.DS_Store` in a chosen folder) are not the merchant's photos.
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter(|f| !f.name().starts_with('.'))
+        .collect()
 }

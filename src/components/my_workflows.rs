@@ -1,41 +1,72 @@
 //! "My workflows": the merchant's own workflows on this device: make one from a template, edit,
 //! delete, and see which are synced.
 
-use crate::browser::now;
+use crate::browser::{download_text, go_to, now, origin};
+use crate::components::copy_button::CopyButton;
 use crate::components::workflow_editor::WorkflowEditor;
-use crate::library::{new_id, MyWorkflows};
+use crate::library::{check, new_id, MyWorkflows};
 use crate::sync::SyncState;
-use crate::workflows;
 use leptos::prelude::*;
 
-/// The card: my workflows, one of them open in the editor at a time, and "Save as mine".
+/// A file name from a workflow's name: letters, digits and dashes.
+fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let stem = stem.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    if stem.is_empty() { "workflow".into() } else { stem }
+}
+
+/// A new workflow's starting point: one step that saves the photo as a JPEG.
+const BLANK: &str = r#"{"schema":1,"name":"Untitled workflow","description":"","trigger":{"type":"manual"},"steps":[{"type":"export","format":"jpeg","quality":85}]}"#;
+
+/// The card: my workflows, new / import, and per workflow: open, copy link, JSON, duplicate,
+/// export, delete. (Templates are in the gallery below it.)
 #[component]
 pub fn MyWorkflowsCard() -> impl IntoView {
     let lib = MyWorkflows::expect();
-    // The local id of the workflow open in the editor.
+    // The local id of the workflow whose JSON is open in the card.
     let editing = RwSignal::new(None::<String>);
     let sync = SyncState::expect();
-    let templates = StoredValue::new(workflows::available());
-    let template = RwSignal::new(templates.with_value(|t| t.first().map(|c| c.id.clone())));
+    let import_error = RwSignal::new(None::<String>);
 
-    let save_as_mine = move |_| {
-        let Some(choice) = templates
-            .with_value(|all| workflows::pick(all, template.get_untracked().as_deref()).cloned())
-        else {
+    let new_workflow = move |_| {
+        let Ok(mut wf) = shotline_core::validate::parse(BLANK) else {
             return;
         };
         let id = lib.update(|l| {
-            let mut wf = choice.workflow.clone();
             wf.name = l.copy_name(&wf.name);
-            l.add(new_id(), wf, Some(choice.id.clone()), now())
+            l.add(new_id(), wf, None, now())
         });
-        editing.set(id);
+        if let (Some(id), None) = (id, lib.storage_error.get_untracked()) {
+            go_to(&format!("/workflows/{id}"));
+        }
     };
-    let options = templates.with_value(|all| {
-        all.iter()
-            .map(|c| view! { <option value=c.id.clone()>{c.workflow.name.clone()}</option> })
-            .collect_view()
-    });
+    let on_import = move |ev: web_sys::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        import_error.set(None);
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            match read_text(&file).await.and_then(|t| check(&t).map_err(|p| p.join("; "))) {
+                Ok(mut wf) => {
+                    let id = lib.update(|l| {
+                        wf.name = l.copy_name(&wf.name);
+                        l.add(new_id(), wf, None, now())
+                    });
+                    editing.set(None);
+                    if id.is_none() {
+                        import_error.set(Some(format!("{name} could not be saved.")));
+                    }
+                }
+                Err(e) => import_error.set(Some(format!("{name} is not a workflow Shotline can use: {e}"))),
+            }
+        });
+    };
     let ids = move || lib.with(|l| l.workflows.iter().map(|w| w.id.clone()).collect::<Vec<_>>());
     let conflicts = move || sync.conflicts.with(Vec::len);
 
@@ -43,8 +74,24 @@ pub fn MyWorkflowsCard() -> impl IntoView {
         <section class="card" aria-labelledby="mine-title" data-testid="my-workflows">
             <div class="card-head">
                 <h2 id="mine-title">"My workflows"</h2>
+                <div class="inline">
+                    <label class="button plain file-button" data-testid="import-json-label">
+                        "Import JSON"
+                        <input
+                            type="file"
+                            accept=".json,application/json"
+                            class="visually-hidden"
+                            data-testid="import-json"
+                            on:change=on_import
+                        />
+                    </label>
+                    <button type="button" class="button" data-testid="new-workflow" on:click=new_workflow>
+                        "New workflow"
+                    </button>
+                </div>
             </div>
             {move || lib.storage_error.get().map(|e| view! { <p class="error" role="alert" data-testid="storage-error">{e}</p> })}
+            {move || import_error.get().map(|e| view! { <p class="error" role="alert" data-testid="import-error">{e}</p> })}
             <Show when=move || { conflicts() > 0 }>
                 <p class="notice" role="status">
                     {move || match conflicts() {
@@ -59,7 +106,7 @@ pub fn MyWorkflowsCard() -> impl IntoView {
                 when=move || lib.with(|l| !l.workflows.is_empty())
                 fallback=|| view! {
                     <p class="subdued" data-testid="no-workflows">
-                        "You have no workflows of your own yet. Start from a template: your copy is saved in this browser, and you can rename it and change its steps."
+                        "You have no workflows of your own yet. Start from a template below, or make a new one: it is saved in this browser, and you can rename it and change its steps."
                     </p>
                 }
             >
@@ -69,24 +116,16 @@ pub fn MyWorkflowsCard() -> impl IntoView {
                     </For>
                 </ul>
             </Show>
-            <div class="from-template">
-                <label class="label" for="template-select">"Start from a template"</label>
-                <div class="inline">
-                    <select
-                        id="template-select"
-                        class="input"
-                        data-testid="template-select"
-                        on:change=move |ev| template.set(Some(event_target_value(&ev)))
-                    >
-                        {options}
-                    </select>
-                    <button type="button" class="button" data-testid="save-as-mine" on:click=save_as_mine>
-                        "Save as mine"
-                    </button>
-                </div>
-            </div>
         </section>
     }
+}
+
+/// A file's text.
+async fn read_text(file: &web_sys::File) -> Result<String, String> {
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(crate::browser::describe)?;
+    text.as_string().ok_or_else(|| "it is not text".to_string())
 }
 
 /// Where a workflow stands against the workspace, as its badge says it.
@@ -130,6 +169,31 @@ fn Row(id: String, editing: RwSignal<Option<String>>) -> impl IntoView {
         }
         lib.update(|l| l.remove(&id));
     };
+    let link = move || {
+        record.with(|r| {
+            r.as_ref()
+                .map(|r| crate::link::url(&origin(), &r.workflow))
+                .unwrap_or_default()
+        })
+    };
+    let duplicate = move |_| {
+        let Some(r) = record.get_untracked() else {
+            return;
+        };
+        lib.update(|l| {
+            let mut wf = r.workflow.clone();
+            wf.name = l.copy_name(&wf.name);
+            l.add(new_id(), wf, r.template.clone(), now())
+        });
+    };
+    let export = move |_| {
+        if let Some(r) = record.get_untracked() {
+            let file = format!("{}.json", file_stem(r.name()));
+            if let Err(e) = download_text(&file, &r.workflow.to_json(), "application/json") {
+                leptos::logging::warn!("export failed: {e}");
+            }
+        }
+    };
     let summary = move || {
         record.with(|r| {
             r.as_ref().map(|r| {
@@ -159,6 +223,10 @@ fn Row(id: String, editing: RwSignal<Option<String>>) -> impl IntoView {
                     <span class=class data-testid="sync-badge" data-state=state>{text}</span>
                 })}
                 <div class="mine-actions">
+                    <a class="button secondary" href=move || format!("/workflows/{}", id.read_value()) data-testid="open-workflow">
+                        "Open"
+                    </a>
+                    <CopyButton text=Signal::derive(link) label="Copy link" testid="copy-link"/>
                     <button
                         type="button"
                         class="button plain"
@@ -167,7 +235,13 @@ fn Row(id: String, editing: RwSignal<Option<String>>) -> impl IntoView {
                             editing.set(if is_open() { None } else { Some(id.get_value()) })
                         }
                     >
-                        {move || if is_open() { "Close" } else { "Edit" }}
+                        {move || if is_open() { "Close JSON" } else { "JSON" }}
+                    </button>
+                    <button type="button" class="button plain" data-testid="duplicate-workflow" on:click=duplicate>
+                        "Duplicate"
+                    </button>
+                    <button type="button" class="button plain" data-testid="export-json" on:click=export>
+                        "Export"
                     </button>
                     <button
                         type="button"

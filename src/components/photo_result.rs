@@ -1,8 +1,11 @@
-//! One photo's outcome: before and after, the files made, their compliance, and the step log.
+//! One photo's outcome: before and after, the files made, their compliance, the generated listing
+//! copy, and the step log.
 
+use crate::components::copy_button::CopyButton;
 use crate::process::{format_size, ArtifactView, PhotoResult};
 use leptos::prelude::*;
 use shotline_core::channels::Compliance;
+use shotline_core::copy::Copy;
 use shotline_core::engine::{Status, StepLog};
 use std::sync::Arc;
 
@@ -60,6 +63,7 @@ pub fn PhotoCard(result: Arc<PhotoResult>) -> impl IntoView {
             {pair}
             {artifacts}
             {warnings}
+            {r.report.copy.as_ref().map(copy_text)}
             {step_log(&r.report.steps)}
         </article>
     }
@@ -75,7 +79,7 @@ fn Thumb(
     view! {
         <figure class="thumb">
             {match src {
-                Some(src) => view! { <img src=src alt=label data-testid=testid/> }.into_any(),
+                Some(src) => view! { <img src=src alt=label data-testid=testid decoding="async"/> }.into_any(),
                 None => view! { <div class="thumb-empty">"No image"</div> }.into_any(),
             }}
             <figcaption>
@@ -155,6 +159,47 @@ fn compliance_badge(c: &Compliance) -> impl IntoView {
             <span class=class title=tooltip>{text}</span>
             <ul class="reasons">{failing}</ul>
         </span>
+    }
+}
+
+/// The listing copy the workflow generated (title, description, alt text, social captions), each
+/// with a button to copy it.
+fn copy_text(c: &Copy) -> impl IntoView {
+    let rows = [
+        ("Title", &c.title),
+        ("Description", &c.description),
+        ("Alt text", &c.alt_text),
+        ("Instagram", &c.instagram),
+        ("Facebook", &c.facebook),
+    ]
+    .into_iter()
+    .filter(|(_, text)| !text.trim().is_empty())
+    .map(|(label, text)| {
+        let text = text.clone();
+        view! {
+            <div class="copy-row">
+                <dt>{label}</dt>
+                <dd>
+                    <span class="copy-value">{text.clone()}</span>
+                    <CopyButton text=text label="Copy" testid="copy-button"/>
+                </dd>
+            </div>
+        }
+    })
+    .collect_view();
+    let colors = (!c.colors.is_empty()).then(|| {
+        view! {
+            <div class="copy-row">
+                <dt>"Colours"</dt>
+                <dd>{c.colors.join(", ")}</dd>
+            </div>
+        }
+    });
+    view! {
+        <details class="copytext" data-testid="copy">
+            <summary>"Listing copy · " {c.title.clone()}</summary>
+            <dl>{rows}{colors}</dl>
+        </details>
     }
 }
 

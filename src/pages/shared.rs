@@ -47,7 +47,7 @@ fn Loaded(shared: Shared) -> impl IntoView {
     let use_it = move |_| {
         let saved = lib.update(|l| l.add(new_id(), wf.get_value(), None, now()));
         match (saved, lib.storage_error.get_untracked()) {
-            (Some(_), None) => go_to("/"),
+            (Some(_), None) => go_to("/workflows"),
             (_, e) => error.set(Some(
                 e.unwrap_or_else(|| "The workflow could not be saved.".into()),
             )),

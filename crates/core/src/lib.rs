@@ -13,6 +13,7 @@
 //! copy       generate_copy: templates, colour names, listing.csv
 //! products   product data from CSV or webhook / API payloads
 //! templates  the bundled workflows
+//! preview    the editor's live preview: steps up to a chosen one, both branches of an IF
 //! ```
 //!
 //! No I/O, no threads, no clocks beyond a monotonic timer: the same code runs in a browser worker
@@ -28,6 +29,7 @@ pub mod exif;
 pub mod facts;
 pub mod model;
 pub mod ops;
+pub mod preview;
 pub mod products;
 pub mod raster;
 pub mod templates;

@@ -79,6 +79,9 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Wakes this process's workers when a run is queued here (others poll).
     pub wake: Arc<tokio::sync::Notify>,
+    /// The neural cut-out model, loaded once at start; `None` when it is not installed
+    /// (`remove_background` then uses the colour key, and `method: neural` fails clearly).
+    pub segmenter: Option<Arc<shotline_cutout::Cutout>>,
 }
 
 impl AppState {
@@ -89,7 +92,14 @@ impl AppState {
             config: Arc::new(config),
             http: reqwest::Client::new(),
             wake: Arc::new(tokio::sync::Notify::new()),
+            segmenter: None,
         }
+    }
+
+    /// The same state with the neural cut-out model.
+    pub fn with_segmenter(mut self, segmenter: Option<Arc<shotline_cutout::Cutout>>) -> AppState {
+        self.segmenter = segmenter;
+        self
     }
 }
 

@@ -38,7 +38,11 @@ enum Command {
         /// Photos and folders of photos.
         #[arg(required = true)]
         photos: Vec<PathBuf>,
+        #[command(flatten)]
+        model: ModelArg,
     },
+    /// Measure background removal against human masks: IoU, Boundary IoU, MAE, max F-measure.
+    Eval(crate::eval::EvalArgs),
     /// Check image files against a channel's rules (amazon, shopify, etsy, ebay, instagram, ...).
     Check {
         #[arg(long, short)]
@@ -101,10 +105,53 @@ struct ServeArgs {
     /// First retry delay in milliseconds (doubles each attempt).
     #[arg(long, default_value_t = 2000, env = "SHOTLINE_RETRY_BASE_MS")]
     retry_base_ms: u64,
+    #[command(flatten)]
+    model: ModelArg,
+}
+
+/// Where the neural cut-out model is (`scripts/fetch-model.sh` puts it in `models/`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArg {
+    /// The U²-Net-p ONNX model for `remove_background`. When the file is missing, `auto` uses the
+    /// colour key and `neural` fails.
+    #[arg(long = "model", default_value = "models/u2netp.onnx", env = "SHOTLINE_MODEL")]
+    pub path: PathBuf,
+}
+
+impl ModelArg {
+    /// Loads the model once; `None` (logged as a warning) when it is missing or broken, so
+    /// colour-key cut-outs keep working.
+    pub fn load(&self) -> Option<std::sync::Arc<shotline_cutout::Cutout>> {
+        self.try_load()
+            .map_err(|e| tracing::warn!("{e:#}"))
+            .ok()
+    }
+
+    /// Loads the model, or says why it cannot.
+    pub fn try_load(&self) -> anyhow::Result<std::sync::Arc<shotline_cutout::Cutout>> {
+        let path = &self.path;
+        let bytes = std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot read the background-removal model ({e}); neural cut-outs are off, \
+                 `auto` uses the colour key. Run scripts/fetch-model.sh, or pass --model / SHOTLINE_MODEL",
+                path.display()
+            )
+        })?;
+        let t = std::time::Instant::now();
+        let model = shotline_cutout::Cutout::from_bytes(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}; neural cut-outs are off", path.display()))?;
+        tracing::info!(
+            model = %path.display(),
+            ms = t.elapsed().as_millis() as u64,
+            "background-removal model loaded"
+        );
+        Ok(std::sync::Arc::new(model))
+    }
 }
 
 impl ServeArgs {
     fn into_options(self) -> crate::web::ServeOptions {
+        let segmenter = self.model.load();
         let mut config = crate::api::Config {
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             max_photos_per_run: self.max_photos.max(1),
@@ -129,6 +176,7 @@ impl ServeArgs {
             data: self.data,
             database_url: self.database_url.filter(|u| !u.is_empty()),
             config,
+            segmenter,
         }
     }
 }
@@ -159,7 +207,9 @@ fn dispatch(cmd: Command) -> anyhow::Result<i32> {
             out,
             json,
             photos,
-        } => run(&workflow, products.as_deref(), &out, json, &photos),
+            model,
+        } => run(&workflow, products.as_deref(), &out, json, &photos, &model),
+        Command::Eval(args) => crate::eval::eval(&args),
         Command::Check { channel, files } => check(&channel, &files),
         Command::Templates { id } => {
             match id {
@@ -228,6 +278,7 @@ fn run(
     out: &Path,
     json: bool,
     photos: &[PathBuf],
+    model: &ModelArg,
 ) -> anyhow::Result<i32> {
     let wf = load_workflow(workflow)?;
     let table = match products {
@@ -257,6 +308,23 @@ fn run(
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
+    // Only workflows that cut out need the model (loading it costs a second).
+    let segmenter = wf
+        .to_json()
+        .contains("\"remove_background\"")
+        .then(|| {
+            model
+                .try_load()
+                .map_err(|e| eprintln!("warning: {e:#}"))
+                .ok()
+        })
+        .flatten();
+    let opts = RunOptions {
+        segmenter: segmenter
+            .as_deref()
+            .map(|s| s as &dyn shotline_core::engine::Segmenter),
+        ..Default::default()
+    };
     let on_done = |p: &PhotoReport| {
         bar.set_message(p.file.clone());
         bar.inc(1);
@@ -266,7 +334,7 @@ fn run(
         &files,
         table.as_ref(),
         out,
-        &RunOptions::default(),
+        &opts,
         &on_done,
     )?;
     bar.finish_and_clear();

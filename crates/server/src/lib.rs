@@ -1,7 +1,8 @@
 //! The native `shotline` binary, on top of `shotline-core`.
 //!
 //! ```text
-//! cli    `shotline run | check | templates | validate | schema | serve`: argument parsing and output
+//! cli    `shotline run | check | templates | validate | schema | serve | eval`: arguments and output
+//! eval   `shotline eval`: background removal measured against human masks
 //! batch  runs a workflow over files on all cores, writes artifacts, report.json and listing.csv
 //! web    `shotline serve`: the web app, the REST API and the run workers in one process
 //! api    the REST API under /api/v1 (workspaces, workflows, shares, runs, hooks)
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod batch;
 pub mod cli;
+pub mod eval;
 pub mod fetch;
 pub mod notify;
 pub mod objects;

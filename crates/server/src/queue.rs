@@ -228,6 +228,7 @@ async fn process(state: &AppState, run: &RunRow) -> Result<StoredReport, Failure
 
     let max_pixels = state.config.max_photo_pixels;
     let wf_for_engine = wf.clone();
+    let segmenter = state.segmenter.clone();
     let mut photos: Vec<(usize, PhotoReport)> = tokio::task::spawn_blocking(move || {
         let limits = shotline_core::codec::Limits {
             max_pixels,
@@ -235,7 +236,9 @@ async fn process(state: &AppState, run: &RunRow) -> Result<StoredReport, Failure
         };
         let opts = RunOptions {
             limits,
-            segmenter: None,
+            segmenter: segmenter
+                .as_deref()
+                .map(|s| s as &dyn shotline_core::engine::Segmenter),
         };
         inputs
             .iter()

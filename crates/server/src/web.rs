@@ -18,6 +18,8 @@ pub struct ServeOptions {
     /// `postgres://...` (or `sqlite://...`); the data directory's SQLite file when absent.
     pub database_url: Option<String>,
     pub config: Config,
+    /// The neural cut-out model, loaded by the caller (see `cli::load_model`).
+    pub segmenter: Option<std::sync::Arc<shotline_cutout::Cutout>>,
 }
 
 /// The whole app: `/healthz`, the API, and static files from `dist` with `index.html` for app
@@ -46,7 +48,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
     let objects = Objects::from_env(&opts.data)?;
     tracing::info!(database = ?store.backend(), objects = %objects.description, "storage ready");
-    let state = AppState::new(store.clone(), objects, opts.config.clone());
+    let state = AppState::new(store.clone(), objects, opts.config.clone())
+        .with_segmenter(opts.segmenter.clone());
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker_id = format!(

@@ -1,0 +1,380 @@
+//! The editor's live preview: a sample photo (bundled, or the merchant's own), shown before and
+//! after the selected step with a draggable split; for an IF step, both branches side by side;
+//! and each channel's compliance badge.
+//!
+//! Work happens on a proxy of the photo (longer side ≤ 1024 px) through
+//! `shotline_core::preview::preview`, on the main thread, a short moment after the last change
+//! (so a slider drag redraws as fast as the engine allows). The compliance run (the real engine
+//! on the proxy, with each channel's export and check) follows once changes have settled.
+
+use crate::components::flow_editor::Editing;
+use crate::describe;
+use crate::editing;
+use leptos::prelude::*;
+use shotline_core::codec::{self, Limits};
+use shotline_core::facts::FileFacts;
+use shotline_core::model::Format;
+use shotline_core::preview::{self, Branch, Context, ListPath, Preview, StepPath};
+use shotline_core::products::Product;
+use shotline_core::raster::Raster;
+use shotline_core::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
+use wasm_bindgen::{Clamped, JsCast};
+
+/// The longer side of the preview proxy, in pixels.
+pub const PROXY_SIDE: u32 = 1024;
+
+/// The bundled sample photos (public/samples/), as `(file, name)`.
+const SAMPLES: &[(&str, &str)] = &[("mug.jpg", "Mug"), ("ring.jpg", "Ring"), ("shoe.jpg", "Shoe")];
+
+/// A photo ready for previews.
+struct Source {
+    name: String,
+    proxy: Raster,
+    /// The proxy as a JPEG, for the compliance run (the engine reads bytes).
+    jpeg: Vec<u8>,
+}
+
+#[derive(Clone, PartialEq)]
+struct Badge {
+    channel: String,
+    pass: bool,
+    reasons: Vec<String>,
+}
+
+fn load(name: &str, bytes: &[u8]) -> Result<Source, String> {
+    let decoded = codec::decode(name, bytes, &Limits::default()).map_err(|e| e.to_string())?;
+    let proxy = preview::proxy(&decoded.image, PROXY_SIDE).map_err(|e| e.to_string())?;
+    let jpeg = codec::encode(&proxy, Format::Jpeg, 92, [255, 255, 255, 255]).map_err(|e| e.to_string())?;
+    Ok(Source {
+        name: name.to_string(),
+        proxy,
+        jpeg,
+    })
+}
+
+fn draw(canvas: Option<web_sys::HtmlCanvasElement>, img: &Raster) {
+    let Some(canvas) = canvas else { return };
+    canvas.set_width(img.width());
+    canvas.set_height(img.height());
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
+    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(img.as_raw()), img.width(), img.height());
+    if let (Some(ctx), Ok(data)) = (ctx, data) {
+        let _ = ctx.put_image_data(&data, 0.0, 0.0);
+    }
+}
+
+/// A cheap fingerprint of a picture, so tests can tell that the preview changed.
+fn fingerprint(img: &Raster) -> u64 {
+    let raw = img.as_raw();
+    let stride = (raw.len() / 4096).max(1);
+    raw.iter()
+        .step_by(stride)
+        .fold(img.width() as u64 * 31 + img.height() as u64, |h, b| h.wrapping_mul(1_099_511_628_211).wrapping_add(*b as u64))
+}
+
+#[component]
+pub fn PreviewPanel() -> impl IntoView {
+    let ed = Editing::expect();
+    let source = RwSignal::new(None::<Arc<Source>>);
+    let status = RwSignal::new(String::from("Loading the sample photo…"));
+    let sample = RwSignal::new(SAMPLES[0].0.to_string());
+    let category = RwSignal::new(String::new());
+    let split = RwSignal::new(50.0_f64);
+    let ms = RwSignal::new(None::<f64>);
+    let version = RwSignal::new(0_u64);
+    let hash = RwSignal::new(0_u64);
+    let mode = RwSignal::new("empty");
+    let taken = RwSignal::new(None::<Branch>);
+    let error = RwSignal::new(None::<String>);
+    let badges = RwSignal::new(None::<Vec<Badge>>);
+    let before = NodeRef::<leptos::html::Canvas>::new();
+    let after = NodeRef::<leptos::html::Canvas>::new();
+    let then_c = NodeRef::<leptos::html::Canvas>::new();
+    let else_c = NodeRef::<leptos::html::Canvas>::new();
+    let generation = StoredValue::new(0_u64);
+    let aspect = RwSignal::new(1.0_f64);
+
+    let fetch_sample = move |file: String| {
+        status.set("Loading the sample photo…".into());
+        leptos::task::spawn_local(async move {
+            let url = format!("/samples/{file}");
+            let bytes = match gloo_net::http::Request::get(&url).send().await {
+                Ok(r) if r.ok() => r.binary().await.map_err(|e| e.to_string()),
+                Ok(r) => Err(format!("the sample could not be loaded ({})", r.status())),
+                Err(e) => Err(e.to_string()),
+            };
+            match bytes.and_then(|b| load(&file, &b)) {
+                Ok(s) => {
+                    source.set(Some(Arc::new(s)));
+                    status.set(String::new());
+                }
+                Err(e) => status.set(format!("The sample photo could not be shown: {e}")),
+            }
+        });
+    };
+    fetch_sample(SAMPLES[0].0.to_string());
+
+    let on_file = move |ev: web_sys::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        status.set("Reading your photo…".into());
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
+            match buf.map_err(crate::browser::describe).and_then(|b| load(&name, &js_sys::Uint8Array::new(&b).to_vec())) {
+                Ok(s) => {
+                    source.set(Some(Arc::new(s)));
+                    status.set(String::new());
+                }
+                Err(e) => status.set(format!("This photo could not be read: {e}")),
+            }
+        });
+    };
+
+    // Which step the preview shows: the selected one, else the last top-level step.
+    let target = Memo::new(move |_| {
+        ed.selected.get().or_else(|| {
+            ed.wf.with(|w| w.steps.len().checked_sub(1).map(|i| ListPath::root().at(i)))
+        })
+    });
+
+    let compute = move || {
+        let Some(src) = source.get_untracked() else { return };
+        let wf = ed.wf.get_untracked();
+        let mut product = Product::default();
+        let cat = category.get_untracked();
+        if !cat.trim().is_empty() {
+            product.set("category", cat.trim());
+        }
+        let file = FileFacts::new(&src.name, src.jpeg.len(), Some(Format::Jpeg));
+        let ctx = Context { product: &product, file: &file };
+        draw(before.get_untracked(), &src.proxy);
+        let Some(path) = target.get_untracked() else {
+            mode.set("empty");
+            return;
+        };
+        let t = Instant::now();
+        let result = preview::preview(&wf, &src.proxy, &path, ctx);
+        let took = t.elapsed().as_secs_f64() * 1000.0;
+        match result {
+            Ok(Preview::Single(img)) => {
+                aspect.set(img.width() as f64 / img.height().max(1) as f64);
+                mode.set("single");
+                taken.set(None);
+                // The canvas exists once the mode has rendered it.
+                draw(after.get_untracked(), &img);
+                hash.set(fingerprint(&img));
+                let img = Arc::new(img);
+                let src = src.clone();
+                request_animation_frame(move || {
+                    draw(before.get_untracked(), &src.proxy);
+                    draw(after.get_untracked(), &img);
+                });
+                error.set(None);
+            }
+            Ok(Preview::Branches { then, otherwise, taken: t }) => {
+                mode.set("branches");
+                taken.set(Some(t));
+                hash.set(fingerprint(&then) ^ fingerprint(&otherwise).rotate_left(1));
+                let (a, b) = (Arc::new(then), Arc::new(otherwise));
+                draw(then_c.get_untracked(), &a);
+                draw(else_c.get_untracked(), &b);
+                request_animation_frame(move || {
+                    draw(then_c.get_untracked(), &a);
+                    draw(else_c.get_untracked(), &b);
+                });
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+        ms.set(Some(took));
+        version.update(|v| *v += 1);
+        leptos::logging::log!(
+            "shotline preview: {took:.1} ms for {}×{} proxy at {path}",
+            src.proxy.width(),
+            src.proxy.height()
+        );
+    };
+
+    let check = move || {
+        let Some(src) = source.get_untracked() else { return };
+        let wf = ed.wf.get_untracked();
+        if !shotline_core::validate::validate(&wf).is_empty() {
+            return;
+        }
+        let mut input = shotline_core::Input::new(src.name.clone(), src.jpeg.clone());
+        let cat = category.get_untracked();
+        if !cat.trim().is_empty() {
+            input.product.set("category", cat.trim());
+        }
+        let report = shotline_core::run_one(&wf, &input, 1, &Default::default());
+        let list = report
+            .artifacts
+            .iter()
+            .filter_map(|a| a.compliance.as_ref())
+            .map(|c| Badge {
+                channel: describe::channel(c.channel).to_string(),
+                pass: c.pass,
+                reasons: c.rules.iter().filter(|r| !r.pass).map(|r| r.detail.clone()).collect(),
+            })
+            .collect();
+        badges.set(Some(list));
+    };
+
+    // Recompute a moment after anything the preview depends on changes; only the latest
+    // request runs.
+    Effect::new(move |_| {
+        ed.wf.track();
+        target.track();
+        source.track();
+        category.track();
+        let g = generation.with_value(|g| g + 1);
+        generation.set_value(g);
+        set_timeout(
+            move || {
+                if generation.get_value() == g {
+                    compute();
+                    set_timeout(
+                        move || {
+                            if generation.get_value() == g {
+                                check();
+                            }
+                        },
+                        Duration::from_millis(500),
+                    );
+                }
+            },
+            Duration::from_millis(30),
+        );
+    });
+
+    let split_from_pointer = move |ev: &web_sys::PointerEvent| {
+        let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let rect = el.get_bounding_client_rect();
+        if rect.width() > 0.0 {
+            split.set(((ev.client_x() as f64 - rect.left()) / rect.width() * 100.0).clamp(0.0, 100.0));
+        }
+    };
+    let dragging = RwSignal::new(false);
+
+    let step_name = move || {
+        target.get().and_then(|p: StepPath| {
+            ed.wf.with(|w| preview::step_at(&w.steps, &p).map(|s| editing::kind_name(s.action.kind()).to_string()))
+        })
+    };
+    let sample_options = SAMPLES
+        .iter()
+        .map(|(f, n)| view! { <option value=*f>{*n}</option> })
+        .collect_view();
+
+    view! {
+        <div class="preview" data-testid="preview"
+            data-mode=move || mode.get()
+            data-version=move || version.get().to_string()
+            data-hash=move || hash.get().to_string()
+            data-ms=move || ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
+            <div class="preview-head">
+                <h3>"Live preview"</h3>
+                <span class="subdued preview-time" data-testid="preview-time">
+                    {move || ms.get().map(|m| format!("{m:.0} ms"))}
+                </span>
+            </div>
+            <div class="preview-controls">
+                <div class="field">
+                    <label class="label" for="preview-sample">"Sample photo"</label>
+                    <select id="preview-sample" class="input" data-testid="preview-sample"
+                        prop:value=move || sample.get()
+                        on:change=move |ev| { let f = event_target_value(&ev); sample.set(f.clone()); fetch_sample(f) }>
+                        {sample_options}
+                    </select>
+                </div>
+                <div class="field">
+                    <label class="label" for="preview-own">"Or your own photo"</label>
+                    <input id="preview-own" type="file" class="input" accept="image/jpeg,image/png,image/webp"
+                        data-testid="preview-file" on:change=on_file/>
+                </div>
+                <div class="field">
+                    <label class="label" for="preview-category">"Product category (for rules)"</label>
+                    <input id="preview-category" class="input" placeholder="e.g. Rings" data-testid="preview-category"
+                        prop:value=move || category.get() on:input=move |ev| category.set(event_target_value(&ev))/>
+                </div>
+            </div>
+            {move || (!status.get().is_empty()).then(|| view! { <p class="subdued" role="status">{status.get()}</p> })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="preview-error">{format!("This step cannot be previewed: {e}")}</p> })}
+            <p class="preview-caption">
+                {move || match step_name() {
+                    Some(n) if ed.selected.with(Option::is_some) => format!("After “{n}”"),
+                    Some(_) => "After all steps (select a step to see it alone)".to_string(),
+                    None => "Add a step to see what it does.".to_string(),
+                }}
+            </p>
+            <Show when=move || mode.get() != "branches">
+                <div class="split" data-testid="preview-split"
+                    style=move || format!("aspect-ratio: {:.4}", aspect.get())
+                    on:pointerdown=move |ev: web_sys::PointerEvent| {
+                        dragging.set(true);
+                        if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                            let _ = el.set_pointer_capture(ev.pointer_id());
+                        }
+                        split_from_pointer(&ev)
+                    }
+                    on:pointermove=move |ev: web_sys::PointerEvent| { if dragging.get_untracked() { split_from_pointer(&ev) } }
+                    on:pointerup=move |_| dragging.set(false)>
+                    <canvas class="before" node_ref=before aria-label="The photo before" role="img"></canvas>
+                    <canvas class="after" node_ref=after aria-label="The photo after" role="img" data-testid="preview-after"
+                        style=move || format!("clip-path: inset(0 0 0 {:.2}%)", split.get())></canvas>
+                    <div class="split-line" aria-hidden="true" style=move || format!("left: {:.2}%", split.get())>
+                        <span class="split-knob">"⇔"</span>
+                    </div>
+                    <span class="split-tag left" aria-hidden="true">"Before"</span>
+                    <span class="split-tag right" aria-hidden="true">"After"</span>
+                </div>
+                <label class="sr-only" for="split-range">"Before / after split"</label>
+                <input id="split-range" class="split-range" type="range" min="0" max="100" step="1"
+                    data-testid="preview-split-range"
+                    prop:value=move || split.get().round().to_string()
+                    on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { split.set(v) } }/>
+            </Show>
+            <Show when=move || mode.get() == "branches">
+                <div class="branch-previews" data-testid="preview-branches">
+                    <figure class:taken=move || taken.get() == Some(Branch::Then)>
+                        <canvas node_ref=then_c role="img" aria-label="The photo after THEN" data-testid="preview-then"></canvas>
+                        <figcaption>"Then" {move || (taken.get() == Some(Branch::Then)).then_some(" · this photo")}</figcaption>
+                    </figure>
+                    <figure class:taken=move || taken.get() == Some(Branch::Else)>
+                        <canvas node_ref=else_c role="img" aria-label="The photo after OTHERWISE" data-testid="preview-else"></canvas>
+                        <figcaption>"Otherwise" {move || (taken.get() == Some(Branch::Else)).then_some(" · this photo")}</figcaption>
+                    </figure>
+                </div>
+            </Show>
+            <div class="compliance" data-testid="compliance">
+                <h4>"Marketplace checks"</h4>
+                {move || match badges.get() {
+                    None => view! { <p class="subdued">"Checking…"</p> }.into_any(),
+                    Some(list) if list.is_empty() => view! {
+                        <p class="subdued">"No channel checks in this workflow. Add a Channels step to see them."</p>
+                    }.into_any(),
+                    Some(list) => list.into_iter().map(|b| {
+                        let reasons = b.reasons.join("; ");
+                        view! {
+                            <div class="compliance-row" data-testid="compliance-badge" data-pass=if b.pass { "true" } else { "false" }>
+                                <span class=if b.pass { "badge success" } else { "badge critical" }>
+                                    {if b.pass { "✓ Passes" } else { "✗ Fails" }}
+                                </span>
+                                <span class="compliance-channel">{b.channel}</span>
+                                {(!b.pass).then(|| view! { <span class="subdued">{reasons}</span> })}
+                            </div>
+                        }
+                    }).collect_view().into_any(),
+                }}
+                <p class="subdued small">"Checked on a preview-size copy of the photo."</p>
+            </div>
+        </div>
+    }
+}
