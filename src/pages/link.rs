@@ -10,7 +10,10 @@ use shotline_core::Workflow;
 
 #[component]
 pub fn LinkPage() -> impl IntoView {
-    let page = match decode(&hash()) {
+    // A link pasted into the address bar of this same page only changes the fragment: follow it.
+    let fragment = RwSignal::new(hash());
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| fragment.set(hash()));
+    let page = move || match decode(&fragment.get()) {
         Ok(wf) => view! { <Loaded wf=wf/> }.into_any(),
         Err(e) => failed(&e).into_any(),
     };

@@ -49,7 +49,7 @@ fn main() {
             .into_iter()
             .find(|a| a.mime.starts_with("image/"))
             .unwrap();
-        let before = thumbnail(file, photo, "cover");
+        let before = thumbnail(file, photo, "pad");
         let after = thumbnail(&after.name, after.bytes, "pad");
         std::fs::write(out.join(format!("{id}-before.jpg")), &before).unwrap();
         std::fs::write(out.join(format!("{id}-after.jpg")), &after).unwrap();
