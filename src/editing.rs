@@ -236,11 +236,11 @@ pub fn kind_icon(kind: &str) -> &'static str {
         "crop_to_subject" => "⌗",
         "resize" => "⤢",
         "watermark" => "©",
-        "export" => "⭳",
+        "export" => "⇩",
         "generate_copy" => "✎",
-        "if" => "⑂",
+        "if" => "⋔",
         "warn" => "⚠",
-        "channel" => "🏷",
+        "channel" => "⚑",
         "notify" => "✉",
         _ => "•",
     }
@@ -308,8 +308,15 @@ const METHODS: &[(&str, &str)] = &[
     ("color_key", "Plain studio backdrop"),
     ("neural", "AI model (server)"),
 ];
-const SHADOW_KINDS: &[(&str, &str)] = &[("contact", "Contact (under the product)"), ("drop", "Drop shadow")];
-const ALIGN: &[(&str, &str)] = &[("center", "Centre"), ("bottom", "On the floor"), ("top", "Top")];
+const SHADOW_KINDS: &[(&str, &str)] = &[
+    ("contact", "Contact (under the product)"),
+    ("drop", "Drop shadow"),
+];
+const ALIGN: &[(&str, &str)] = &[
+    ("center", "Centre"),
+    ("bottom", "On the floor"),
+    ("top", "Top"),
+];
 const FITS: &[(&str, &str)] = &[
     ("contain", "Fit inside"),
     ("cover", "Fill and trim"),
@@ -345,24 +352,62 @@ fn slider(min: f64, max: f64, step: f64, unit: &'static str) -> Hint {
 pub fn hint(kind: &str, field: &str) -> Option<(Hint, &'static str)> {
     let unit = slider(0.0, 1.0, 0.01, "");
     let h = match (kind, field) {
-        ("remove_background", "method") => (Hint::Choice { options: METHODS, optional: false }, "How"),
+        ("remove_background", "method") => (
+            Hint::Choice {
+                options: METHODS,
+                optional: false,
+            },
+            "How",
+        ),
         ("remove_background", "tolerance") => (slider(0.0, 100.0, 1.0, ""), "Backdrop tolerance"),
         ("remove_background", "feather") => (slider(0.0, 20.0, 0.5, "px"), "Soft edge"),
         ("remove_background", "keep_shadow") => (Hint::Switch, "Keep the shadow under the product"),
-        ("remove_background", "min_island") => (slider(0.0, 0.5, 0.005, ""), "Drop specks smaller than"),
-        ("background", "color") => (Hint::Colour { transparent: true, optional: false }, "Colour"),
-        ("shadow", "kind") => (Hint::Choice { options: SHADOW_KINDS, optional: false }, "Kind"),
+        ("remove_background", "min_island") => {
+            (slider(0.0, 0.5, 0.005, ""), "Drop specks smaller than")
+        }
+        ("background", "color") => (
+            Hint::Colour {
+                transparent: true,
+                optional: false,
+            },
+            "Colour",
+        ),
+        ("shadow", "kind") => (
+            Hint::Choice {
+                options: SHADOW_KINDS,
+                optional: false,
+            },
+            "Kind",
+        ),
         ("shadow", "opacity") => (unit, "Darkness"),
         ("shadow", "blur") => (slider(0.0, 20.0, 0.1, "%"), "Softness"),
         ("shadow", "offset_x") => (
-            Hint::Slider { min: -50.0, max: 50.0, step: 0.1, unit: "%", optional: true },
+            Hint::Slider {
+                min: -50.0,
+                max: 50.0,
+                step: 0.1,
+                unit: "%",
+                optional: true,
+            },
             "Move sideways",
         ),
         ("shadow", "offset_y") => (
-            Hint::Slider { min: -50.0, max: 50.0, step: 0.1, unit: "%", optional: true },
+            Hint::Slider {
+                min: -50.0,
+                max: 50.0,
+                step: 0.1,
+                unit: "%",
+                optional: true,
+            },
             "Move down",
         ),
-        ("shadow", "color") => (Hint::Colour { transparent: false, optional: false }, "Colour"),
+        ("shadow", "color") => (
+            Hint::Colour {
+                transparent: false,
+                optional: false,
+            },
+            "Colour",
+        ),
         ("auto_enhance", "strength") => (unit, "Overall strength"),
         ("auto_enhance", "white_balance") => (unit, "Fix colour cast"),
         ("auto_enhance", "levels") => (unit, "Stretch tones"),
@@ -383,38 +428,126 @@ pub fn hint(kind: &str, field: &str) -> Option<(Hint, &'static str)> {
         ("reduce_glare", "threshold") => (slider(0.5, 1.0, 0.01, ""), "From brightness"),
         ("crop_to_subject", "fill") => (slider(0.2, 1.0, 0.01, ""), "Product fills"),
         ("crop_to_subject", "aspect") => (
-            Hint::Slider { min: 0.2, max: 5.0, step: 0.01, unit: "", optional: true },
+            Hint::Slider {
+                min: 0.2,
+                max: 5.0,
+                step: 0.01,
+                unit: "",
+                optional: true,
+            },
             "Shape (width ÷ height)",
         ),
-        ("crop_to_subject", "align") => (Hint::Choice { options: ALIGN, optional: false }, "Product sits"),
-        ("crop_to_subject", "pad_color") => (Hint::Colour { transparent: false, optional: true }, "Padding colour"),
+        ("crop_to_subject", "align") => (
+            Hint::Choice {
+                options: ALIGN,
+                optional: false,
+            },
+            "Product sits",
+        ),
+        ("crop_to_subject", "pad_color") => (
+            Hint::Colour {
+                transparent: false,
+                optional: true,
+            },
+            "Padding colour",
+        ),
         ("crop_to_subject", "tolerance") => (slider(0.0, 100.0, 1.0, ""), "Backdrop tolerance"),
-        ("resize", "width") => (Hint::Whole { min: 1.0, max: 10000.0, optional: true }, "Width (px)"),
-        ("resize", "height") => (Hint::Whole { min: 1.0, max: 10000.0, optional: true }, "Height (px)"),
-        ("resize", "fit") => (Hint::Choice { options: FITS, optional: false }, "Fit"),
-        ("resize", "background") => (Hint::Colour { transparent: true, optional: false }, "Padding colour"),
+        ("resize", "width") => (
+            Hint::Whole {
+                min: 1.0,
+                max: 10000.0,
+                optional: true,
+            },
+            "Width (px)",
+        ),
+        ("resize", "height") => (
+            Hint::Whole {
+                min: 1.0,
+                max: 10000.0,
+                optional: true,
+            },
+            "Height (px)",
+        ),
+        ("resize", "fit") => (
+            Hint::Choice {
+                options: FITS,
+                optional: false,
+            },
+            "Fit",
+        ),
+        ("resize", "background") => (
+            Hint::Colour {
+                transparent: true,
+                optional: false,
+            },
+            "Padding colour",
+        ),
         ("resize", "upscale") => (Hint::Switch, "Enlarge smaller photos"),
         ("watermark", "text") => (Hint::Text { optional: true }, "Text"),
         ("watermark", "image") => (Hint::Text { optional: true }, "Logo (data URL or base64)"),
-        ("watermark", "position") => (Hint::Choice { options: POSITIONS, optional: false }, "Position"),
+        ("watermark", "position") => (
+            Hint::Choice {
+                options: POSITIONS,
+                optional: false,
+            },
+            "Position",
+        ),
         ("watermark", "opacity") => (unit, "Opacity"),
         ("watermark", "scale") => (slider(0.01, 1.0, 0.01, ""), "Size (share of width)"),
         ("watermark", "margin") => (slider(0.0, 0.45, 0.005, ""), "Margin"),
-        ("watermark", "color") => (Hint::Colour { transparent: false, optional: false }, "Text colour"),
-        ("filter", "name") => (Hint::Choice { options: &[], optional: false }, "Filter"),
+        ("watermark", "color") => (
+            Hint::Colour {
+                transparent: false,
+                optional: false,
+            },
+            "Text colour",
+        ),
+        ("filter", "name") => (
+            Hint::Choice {
+                options: &[],
+                optional: false,
+            },
+            "Filter",
+        ),
         ("filter", "strength") => (unit, "Strength"),
-        ("export", "format") => (Hint::Choice { options: FORMATS, optional: false }, "Format"),
+        ("export", "format") => (
+            Hint::Choice {
+                options: FORMATS,
+                optional: false,
+            },
+            "Format",
+        ),
         ("export", "quality") => (slider(1.0, 100.0, 1.0, ""), "JPEG quality"),
-        ("export", "max_bytes") => (Hint::Whole { min: 1.0, max: 1e12, optional: true }, "At most (bytes)"),
+        ("export", "max_bytes") => (
+            Hint::Whole {
+                min: 1.0,
+                max: 1e12,
+                optional: true,
+            },
+            "At most (bytes)",
+        ),
         ("export", "name") => (Hint::FileName { optional: false }, "File name"),
         ("export", "check") => (Hint::Channel { optional: true }, "Check against"),
-        ("export", "matte") => (Hint::Colour { transparent: false, optional: false }, "Fill transparency with"),
+        ("export", "matte") => (
+            Hint::Colour {
+                transparent: false,
+                optional: false,
+            },
+            "Fill transparency with",
+        ),
         ("generate_copy", "title") => (Hint::Template { optional: false }, "Title"),
         ("generate_copy", "description") => (Hint::Template { optional: false }, "Description"),
         ("generate_copy", "alt_text") => (Hint::Template { optional: false }, "Alt text"),
         ("generate_copy", "instagram") => (Hint::Template { optional: false }, "Instagram caption"),
         ("generate_copy", "facebook") => (Hint::Template { optional: false }, "Facebook post"),
-        ("generate_copy", "max_title_chars") => (Hint::Whole { min: 1.0, max: 1000.0, optional: false }, "Longest title (characters)"),
+        ("generate_copy", "max_title_chars") => (
+            Hint::Whole {
+                min: 1.0,
+                max: 1000.0,
+                optional: false,
+            },
+            "Longest title (characters)",
+        ),
         ("channel", "channel") => (Hint::Channel { optional: false }, "Marketplace"),
         ("channel", "name") => (Hint::FileName { optional: true }, "File name"),
         ("warn", "message") => (Hint::Template { optional: false }, "Message"),
@@ -455,13 +588,29 @@ pub fn with_field(step: &Step, field: &str, value: Value) -> Result<Step, String
 /// Fields that `{{…}}` templates and conditions can read.
 pub fn known_fields() -> Vec<String> {
     let mut out: Vec<String> = [
-        "title", "category", "brand", "sku", "tags", "price", "description", "vendor", "color",
+        "title",
+        "category",
+        "brand",
+        "sku",
+        "tags",
+        "price",
+        "description",
+        "vendor",
+        "color",
     ]
     .iter()
     .map(|f| format!("product.{f}"))
     .collect();
-    out.extend(shotline_core::facts::IMAGE_FIELDS.iter().map(|f| format!("image.{f}")));
-    out.extend(shotline_core::facts::FILE_FIELDS.iter().map(|f| format!("file.{f}")));
+    out.extend(
+        shotline_core::facts::IMAGE_FIELDS
+            .iter()
+            .map(|f| format!("image.{f}")),
+    );
+    out.extend(
+        shotline_core::facts::FILE_FIELDS
+            .iter()
+            .map(|f| format!("file.{f}")),
+    );
     out
 }
 
@@ -516,7 +665,10 @@ mod tests {
         assert_eq!(kinds(&iff(&w, 1).otherwise), ["filter"]);
         let copy = duplicate(&mut w, &ListPath::root().at(0)).unwrap();
         assert_eq!(copy.to_string(), "steps[1]");
-        assert_eq!(kinds(&w.steps), ["auto_enhance", "auto_enhance", "if", "resize", "export"]);
+        assert_eq!(
+            kinds(&w.steps),
+            ["auto_enhance", "auto_enhance", "if", "resize", "export"]
+        );
         let gone = remove(&mut w, &ListPath::root().branch(2, Branch::Then).at(0)).unwrap();
         assert_eq!(gone.action.kind(), "reduce_glare");
         assert!(iff(&w, 2).then.is_empty());
@@ -540,15 +692,28 @@ mod tests {
         // Out again, to the very end.
         let at = move_step(&mut w, &then.at(0), &ListPath::root().at(99)).unwrap();
         assert_eq!(at.to_string(), "steps[3]");
-        assert_eq!(kinds(&w.steps), ["if", "resize", "auto_enhance", "reduce_glare"]);
+        assert_eq!(
+            kinds(&w.steps),
+            ["if", "resize", "auto_enhance", "reduce_glare"]
+        );
         // A step above an IF moving into that IF: the IF's index shifts up by one.
         let mut w = sample();
-        let at = move_step(&mut w, &ListPath::root().at(0), &ListPath::root().branch(1, Branch::Else).at(0)).unwrap();
+        let at = move_step(
+            &mut w,
+            &ListPath::root().at(0),
+            &ListPath::root().branch(1, Branch::Else).at(0),
+        )
+        .unwrap();
         assert_eq!(at.to_string(), "steps[0].else[0]");
         assert_eq!(kinds(&iff(&w, 0).otherwise), ["auto_enhance"]);
         // Not into itself.
         let before = w.clone();
-        assert!(move_step(&mut w, &ListPath::root().at(0), &ListPath::root().branch(0, Branch::Then).at(0)).is_none());
+        assert!(move_step(
+            &mut w,
+            &ListPath::root().at(0),
+            &ListPath::root().branch(0, Branch::Then).at(0)
+        )
+        .is_none());
         assert_eq!(w, before);
     }
 
@@ -578,7 +743,11 @@ mod tests {
         h.seal();
         h.record(named("d"), None);
         assert_eq!(h.undo(named("e")).unwrap().name, "d");
-        assert_eq!(h.undo(named("d")).unwrap().name, "a", "the drag was one step");
+        assert_eq!(
+            h.undo(named("d")).unwrap().name,
+            "a",
+            "the drag was one step"
+        );
         assert!(!h.can_undo());
         assert_eq!(h.redo(named("a")).unwrap().name, "d");
         assert_eq!(h.redo(named("d")).unwrap().name, "e");
@@ -597,7 +766,10 @@ mod tests {
                 let step = new_step(&id).unwrap_or_else(|| panic!("{id}"));
                 assert!(!name.contains('_'), "{name}");
                 for (field, _) in fields(&step) {
-                    assert!(hint(step.action.kind(), &field).is_some(), "{id}.{field} has no control");
+                    assert!(
+                        hint(step.action.kind(), &field).is_some(),
+                        "{id}.{field} has no control"
+                    );
                 }
                 let w = Workflow {
                     schema: 1,
@@ -607,7 +779,10 @@ mod tests {
                     steps: vec![step],
                 };
                 let problems = shotline_core::validate::validate(&w);
-                assert!(problems.iter().all(|p| p.path.contains("when")), "{id}: {problems:?}");
+                assert!(
+                    problems.iter().all(|p| p.path.contains("when")),
+                    "{id}: {problems:?}"
+                );
             }
         }
     }

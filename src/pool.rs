@@ -43,7 +43,7 @@ pub enum Update {
     Started(u64),
     Finished {
         id: u64,
-        report: PhotoReport,
+        report: Box<PhotoReport>,
         /// CRC-32 of each artifact, in order (for the ZIP).
         crcs: Vec<u32>,
     },
@@ -256,7 +256,7 @@ impl Pool {
             );
             self.emit(Update::Finished {
                 id,
-                report,
+                report: Box::new(report),
                 crcs: Vec::new(),
             });
         }
@@ -279,7 +279,10 @@ impl Pool {
         for (id, name) in orphans {
             self.emit(Update::Finished {
                 id,
-                report: PhotoReport::failed(&name, format!("{name}: the photo worker stopped")),
+                report: Box::new(PhotoReport::failed(
+                    &name,
+                    format!("{name}: the photo worker stopped"),
+                )),
                 crcs: Vec::new(),
             });
         }
@@ -347,7 +350,7 @@ impl Pool {
                 self.0.borrow_mut().slots[i].job = None;
                 self.emit(Update::Finished {
                     id: task.id,
-                    report: unreadable(&name, &describe(e)),
+                    report: Box::new(unreadable(&name, &describe(e))),
                     crcs: Vec::new(),
                 });
                 self.pump();
@@ -391,7 +394,7 @@ impl Pool {
                 let crcs = report.artifacts.iter().map(|a| crc32(&a.bytes)).collect();
                 pool.emit(Update::Finished {
                     id: task.id,
-                    report,
+                    report: Box::new(report),
                     crcs,
                 });
             }

@@ -59,7 +59,7 @@ pub enum Reply {
     Ready,
     Done {
         id: u64,
-        report: PhotoReport,
+        report: Box<PhotoReport>,
         crcs: Vec<u32>,
     },
     Panic(String),
@@ -84,7 +84,11 @@ impl Reply {
                     .iter()
                     .map(|c| c.as_f64().unwrap_or(0.0) as u32)
                     .collect();
-                Some(Reply::Done { id, report, crcs })
+                Some(Reply::Done {
+                    id,
+                    report: Box::new(report),
+                    crcs,
+                })
             }
             _ => None,
         }

@@ -92,8 +92,10 @@ impl Editing {
     }
 
     fn after_change(self) {
-        self.can_undo.set(self.history.with_value(History::can_undo));
-        self.can_redo.set(self.history.with_value(History::can_redo));
+        self.can_undo
+            .set(self.history.with_value(History::can_undo));
+        self.can_redo
+            .set(self.history.with_value(History::can_redo));
         let wf = self.wf.get_untracked();
         if validate(&wf).is_empty() {
             let id = self.id.get_value();
@@ -155,7 +157,10 @@ impl Editing {
     /// Takes the stored version (after an edit in the JSON tab) as a new change.
     pub fn reload(self) {
         let id = self.id.get_value();
-        if let Some(stored) = self.lib.with_untracked(|l| l.get(&id).map(|r| r.workflow.clone())) {
+        if let Some(stored) = self
+            .lib
+            .with_untracked(|l| l.get(&id).map(|r| r.workflow.clone()))
+        {
             self.change(None, |w| *w = stored);
         }
     }
@@ -252,7 +257,10 @@ pub fn problem_sentence(wf: &Workflow, p: &ValidationError) -> String {
 /// `steps[1].then[0].quality` → the step's path and `quality`.
 fn split_problem(path: &str) -> (Option<StepPath>, &str) {
     match path.rfind(']') {
-        Some(i) => (StepPath::parse(&path[..=i]), path[i + 1..].trim_start_matches('.')),
+        Some(i) => (
+            StepPath::parse(&path[..=i]),
+            path[i + 1..].trim_start_matches('.'),
+        ),
         None => (None, path),
     }
 }
@@ -300,7 +308,8 @@ fn shape(steps: &[Step]) -> Vec<Node> {
                 Action::If(iff) => Node {
                     kind,
                     fields,
-                    rule: rows(&iff.when).map_or(RuleShape::Nested, |(_, r)| RuleShape::Rows(r.len())),
+                    rule: rows(&iff.when)
+                        .map_or(RuleShape::Nested, |(_, r)| RuleShape::Rows(r.len())),
                     then: shape(&iff.then),
                     otherwise: shape(&iff.otherwise),
                 },
@@ -435,10 +444,18 @@ fn TriggerCard() -> impl IntoView {
         let v = event_target_value(&ev);
         ed.change(None, |w| match &mut w.trigger {
             Trigger::Manual(m) => {
-                m.products = if v == "csv" { ProductSource::Csv } else { ProductSource::None }
+                m.products = if v == "csv" {
+                    ProductSource::Csv
+                } else {
+                    ProductSource::None
+                }
             }
             Trigger::Webhook(h) => {
-                h.format = if v == "shopify" { WebhookFormat::Shopify } else { WebhookFormat::Generic }
+                h.format = if v == "shopify" {
+                    WebhookFormat::Shopify
+                } else {
+                    WebhookFormat::Generic
+                }
             }
             Trigger::Api(_) => {}
         });
@@ -527,7 +544,7 @@ fn list_view(ed: Editing, list: ListPath, nodes: Vec<Node>) -> AnyView {
                     aria-expanded=move || if open() { "true" } else { "false" }
                     on:click=toggle
                 >
-                    <span aria-hidden="true">"＋"</span>" Add step"
+                    <span aria-hidden="true">"+"</span>"Add step"
                 </button>
                 <Show when=open2>
                     {palette_view(ed, end_list2.clone())}
@@ -575,7 +592,10 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
     let sp = StoredValue::new(path.clone());
     let kind = node.kind;
     let selected = move || ed.selected.with(|s| s.as_ref() == Some(&*sp.read_value()));
-    let enabled = move || ed.wf.with(|w| step_at(&w.steps, &sp.read_value()).is_none_or(|s| s.enabled));
+    let enabled = move || {
+        ed.wf
+            .with(|w| step_at(&w.steps, &sp.read_value()).is_none_or(|s| s.enabled))
+    };
     let summary = move || {
         ed.wf.with(|w| {
             step_at(&w.steps, &sp.read_value()).map(|s| match &s.action {
@@ -592,7 +612,9 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
                     .filter(|e| editing::belongs_to(&e.path, &p))
                     .map(|e| {
                         let (_, field) = split_problem(&e.path);
-                        ed.wf.with_untracked(|w| field_message(step_at(&w.steps, &sp.read_value()), field, &e.message))
+                        ed.wf.with_untracked(|w| {
+                            field_message(step_at(&w.steps, &sp.read_value()), field, &e.message)
+                        })
                     })
                     .collect::<Vec<_>>()
             })
@@ -603,7 +625,10 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
         move || {
             ed.field_error.with(|fe| {
                 fe.as_ref()
-                    .filter(|(k, _)| k.strip_prefix(&p).is_some_and(|r| r.starts_with('.') && !r.contains('[')))
+                    .filter(|(k, _)| {
+                        k.strip_prefix(&p)
+                            .is_some_and(|r| r.starts_with('.') && !r.contains('['))
+                    })
                     .map(|(_, m)| m.clone())
             })
         }
@@ -611,7 +636,11 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
     let select = move |_| {
         let here = sp.get_value();
         ed.selected.update(|s| {
-            *s = if s.as_ref() == Some(&here) { None } else { Some(here) };
+            *s = if s.as_ref() == Some(&here) {
+                None
+            } else {
+                Some(here)
+            };
         });
     };
     let toggle = move |ev| {
@@ -665,8 +694,16 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
     let over = RwSignal::new(false);
     let is_if = kind == "if";
     let branches = is_if.then(|| {
-        let then = list_view(ed, path.list.branch(path.index, Branch::Then), node.then.clone());
-        let otherwise = list_view(ed, path.list.branch(path.index, Branch::Else), node.otherwise.clone());
+        let then = list_view(
+            ed,
+            path.list.branch(path.index, Branch::Then),
+            node.then.clone(),
+        );
+        let otherwise = list_view(
+            ed,
+            path.list.branch(path.index, Branch::Else),
+            node.otherwise.clone(),
+        );
         view! {
             <div class="branches">
                 <div class="branch then" data-testid="branch-then">
@@ -734,8 +771,8 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
                     <div class="step-actions">
                         <button type="button" class="icon-button" aria-label="Move up" title="Move up" data-testid="step-up" on:click=move |_| nudge(true)>"↑"</button>
                         <button type="button" class="icon-button" aria-label="Move down" title="Move down" data-testid="step-down" on:click=move |_| nudge(false)>"↓"</button>
-                        <button type="button" class="icon-button" aria-label="Duplicate" title="Duplicate" data-testid="step-duplicate" on:click=duplicate>"⧉"</button>
-                        <button type="button" class="icon-button critical" aria-label="Delete" title="Delete" data-testid="step-delete" on:click=delete>"🗑"</button>
+                        <button type="button" class="icon-button" aria-label="Duplicate" title="Duplicate" data-testid="step-duplicate" on:click=duplicate>"❏"</button>
+                        <button type="button" class="icon-button critical" aria-label="Delete" title="Delete" data-testid="step-delete" on:click=delete>"✕"</button>
                     </div>
                 </div>
                 {move || {
@@ -761,14 +798,26 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect()
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
 }
 
-fn step_form(ed: Editing, path: StepPath, kind: &'static str, fields: Vec<String>, rule: RuleShape) -> AnyView {
+fn step_form(
+    ed: Editing,
+    path: StepPath,
+    kind: &'static str,
+    fields: Vec<String>,
+    rule: RuleShape,
+) -> AnyView {
     let sp = StoredValue::new(path.clone());
     let label_id = format!("label-{}", sanitize(&path.to_string()));
     let label_value = move || {
-        ed.wf.with(|w| step_at(&w.steps, &sp.read_value()).and_then(|s| s.label.clone()).unwrap_or_default())
+        ed.wf.with(|w| {
+            step_at(&w.steps, &sp.read_value())
+                .and_then(|s| s.label.clone())
+                .unwrap_or_default()
+        })
     };
     let set_label = move |ev| {
         let v = event_target_value(&ev);
@@ -808,20 +857,34 @@ fn num(x: f64) -> Value {
 
 fn field_control(ed: Editing, path: StepPath, kind: &'static str, field: String) -> AnyView {
     let (hint, label) = editing::hint(kind, &field).unwrap_or_else(|| {
-        let v = ed.wf.with_untracked(|w| step_at(&w.steps, &path).and_then(|s| serde_json::to_value(s).ok()).and_then(|v| v.get(&field).cloned()));
+        let v = ed.wf.with_untracked(|w| {
+            step_at(&w.steps, &path)
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.get(&field).cloned())
+        });
         let h = match v {
             Some(Value::Bool(_)) => Hint::Switch,
-            Some(Value::Number(_)) => Hint::Whole { min: f64::MIN, max: f64::MAX, optional: false },
+            Some(Value::Number(_)) => Hint::Whole {
+                min: f64::MIN,
+                max: f64::MAX,
+                optional: false,
+            },
             _ => Hint::Text { optional: true },
         };
         (h, "")
     });
-    let label: String = if label.is_empty() { field.replace('_', " ") } else { label.to_string() };
+    let label: String = if label.is_empty() {
+        field.replace('_', " ")
+    } else {
+        label.to_string()
+    };
     let id = format!("f-{}-{}", sanitize(&path.to_string()), field);
     let sp = StoredValue::new(path);
     let fname = StoredValue::new(field.clone());
     let value = move || ed.field(&sp.read_value(), &fname.read_value());
-    let set = move |v: Value, coalesce: bool| ed.set_field(&sp.read_value(), &fname.read_value(), v, coalesce);
+    let set = move |v: Value, coalesce: bool| {
+        ed.set_field(&sp.read_value(), &fname.read_value(), v, coalesce)
+    };
     let invalid = move || {
         let key = format!("{}.{}", sp.read_value(), fname.read_value());
         ed.problems.with(|p| p.iter().any(|e| e.path == key))
@@ -1074,7 +1137,11 @@ fn value_text(v: &Value) -> String {
 fn typed_value(field: &str, op: Op, text: &str) -> Value {
     let one = |t: &str| -> Value {
         match field_kind(field) {
-            Some(FieldKind::Number) => t.trim().parse::<f64>().map(num).unwrap_or_else(|_| json!(t)),
+            Some(FieldKind::Number) => t
+                .trim()
+                .parse::<f64>()
+                .map(num)
+                .unwrap_or_else(|_| json!(t)),
             Some(FieldKind::Bool) => match t.trim() {
                 "true" | "yes" => json!(true),
                 "false" | "no" => json!(false),
@@ -1084,24 +1151,39 @@ fn typed_value(field: &str, op: Op, text: &str) -> Value {
         }
     };
     match op {
-        Op::In => Value::Array(text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(one).collect()),
+        Op::In => Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(one)
+                .collect(),
+        ),
         Op::IsEmpty => Value::Null,
         _ => one(text),
     }
 }
 
+/// An edit of a rule group: whether it is "any", and its (negated, comparison) rows.
+type RowEdit<'a> = &'a dyn Fn(&mut bool, &mut Vec<(bool, Comparison)>);
+
 fn rule_editor(ed: Editing, path: StepPath, shape: RuleShape) -> AnyView {
     let sp = StoredValue::new(path.clone());
     let read = move || {
-        ed.wf.with(|w| match step_at(&w.steps, &sp.read_value()).map(|s| &s.action) {
-            Some(Action::If(iff)) => rows(&iff.when),
-            _ => None,
-        })
+        ed.wf.with(
+            |w| match step_at(&w.steps, &sp.read_value()).map(|s| &s.action) {
+                Some(Action::If(iff)) => rows(&iff.when),
+                _ => None,
+            },
+        )
     };
-    let write = move |f: &dyn Fn(&mut bool, &mut Vec<(bool, Comparison)>), key: Option<String>| {
+    let write = move |f: RowEdit<'_>, key: Option<String>| {
         let here = sp.get_value();
         ed.change(key.as_deref(), |w| {
-            if let Some(Step { action: Action::If(iff), .. }) = editing::step_mut(&mut w.steps, &here) {
+            if let Some(Step {
+                action: Action::If(iff),
+                ..
+            }) = editing::step_mut(&mut w.steps, &here)
+            {
                 if let Some((mut any, mut r)) = rows(&iff.when) {
                     f(&mut any, &mut r);
                     iff.when = from_rows(any, r);
@@ -1200,7 +1282,7 @@ fn rule_editor(ed: Editing, path: StepPath, shape: RuleShape) -> AnyView {
             {row_views}
             <button type="button" class="button plain" data-testid="add-rule"
                 on:click=move |_| write(&|_, r| r.push((false, Comparison { field: "product.category".into(), op: Op::Eq, value: json!("") })), None)>
-                <span aria-hidden="true">"＋"</span>" Add rule"
+                <span aria-hidden="true">"+"</span>"Add rule"
             </button>
         </fieldset>
     }

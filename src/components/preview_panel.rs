@@ -26,7 +26,11 @@ use wasm_bindgen::{Clamped, JsCast};
 pub const PROXY_SIDE: u32 = 1024;
 
 /// The bundled sample photos (public/samples/), as `(file, name)`.
-const SAMPLES: &[(&str, &str)] = &[("mug.jpg", "Mug"), ("ring.jpg", "Ring"), ("shoe.jpg", "Shoe")];
+const SAMPLES: &[(&str, &str)] = &[
+    ("mug.jpg", "Mug"),
+    ("ring.jpg", "Ring"),
+    ("shoe.jpg", "Shoe"),
+];
 
 /// A photo ready for previews.
 struct Source {
@@ -46,7 +50,8 @@ struct Badge {
 fn load(name: &str, bytes: &[u8]) -> Result<Source, String> {
     let decoded = codec::decode(name, bytes, &Limits::default()).map_err(|e| e.to_string())?;
     let proxy = preview::proxy(&decoded.image, PROXY_SIDE).map_err(|e| e.to_string())?;
-    let jpeg = codec::encode(&proxy, Format::Jpeg, 92, [255, 255, 255, 255]).map_err(|e| e.to_string())?;
+    let jpeg =
+        codec::encode(&proxy, Format::Jpeg, 92, [255, 255, 255, 255]).map_err(|e| e.to_string())?;
     Ok(Source {
         name: name.to_string(),
         proxy,
@@ -63,7 +68,11 @@ fn draw(canvas: Option<web_sys::HtmlCanvasElement>, img: &Raster) {
         .ok()
         .flatten()
         .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
-    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(Clamped(img.as_raw()), img.width(), img.height());
+    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(img.as_raw()),
+        img.width(),
+        img.height(),
+    );
     if let (Some(ctx), Ok(data)) = (ctx, data) {
         let _ = ctx.put_image_data(&data, 0.0, 0.0);
     }
@@ -75,7 +84,9 @@ fn fingerprint(img: &Raster) -> u64 {
     let stride = (raw.len() / 4096).max(1);
     raw.iter()
         .step_by(stride)
-        .fold(img.width() as u64 * 31 + img.height() as u64, |h, b| h.wrapping_mul(1_099_511_628_211).wrapping_add(*b as u64))
+        .fold(img.width() as u64 * 31 + img.height() as u64, |h, b| {
+            h.wrapping_mul(1_099_511_628_211).wrapping_add(*b as u64)
+        })
 }
 
 #[component]
@@ -122,12 +133,17 @@ pub fn PreviewPanel() -> impl IntoView {
 
     let on_file = move |ev: web_sys::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
         status.set("Reading your photo…".into());
         leptos::task::spawn_local(async move {
             let name = file.name();
             let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-            match buf.map_err(crate::browser::describe).and_then(|b| load(&name, &js_sys::Uint8Array::new(&b).to_vec())) {
+            match buf
+                .map_err(crate::browser::describe)
+                .and_then(|b| load(&name, &js_sys::Uint8Array::new(&b).to_vec()))
+            {
                 Ok(s) => {
                     source.set(Some(Arc::new(s)));
                     status.set(String::new());
@@ -140,12 +156,15 @@ pub fn PreviewPanel() -> impl IntoView {
     // Which step the preview shows: the selected one, else the last top-level step.
     let target = Memo::new(move |_| {
         ed.selected.get().or_else(|| {
-            ed.wf.with(|w| w.steps.len().checked_sub(1).map(|i| ListPath::root().at(i)))
+            ed.wf
+                .with(|w| w.steps.len().checked_sub(1).map(|i| ListPath::root().at(i)))
         })
     });
 
     let compute = move || {
-        let Some(src) = source.get_untracked() else { return };
+        let Some(src) = source.get_untracked() else {
+            return;
+        };
         let wf = ed.wf.get_untracked();
         let mut product = Product::default();
         let cat = category.get_untracked();
@@ -153,7 +172,10 @@ pub fn PreviewPanel() -> impl IntoView {
             product.set("category", cat.trim());
         }
         let file = FileFacts::new(&src.name, src.jpeg.len(), Some(Format::Jpeg));
-        let ctx = Context { product: &product, file: &file };
+        let ctx = Context {
+            product: &product,
+            file: &file,
+        };
         draw(before.get_untracked(), &src.proxy);
         let Some(path) = target.get_untracked() else {
             mode.set("empty");
@@ -178,7 +200,11 @@ pub fn PreviewPanel() -> impl IntoView {
                 });
                 error.set(None);
             }
-            Ok(Preview::Branches { then, otherwise, taken: t }) => {
+            Ok(Preview::Branches {
+                then,
+                otherwise,
+                taken: t,
+            }) => {
                 mode.set("branches");
                 taken.set(Some(t));
                 hash.set(fingerprint(&then) ^ fingerprint(&otherwise).rotate_left(1));
@@ -203,7 +229,9 @@ pub fn PreviewPanel() -> impl IntoView {
     };
 
     let check = move || {
-        let Some(src) = source.get_untracked() else { return };
+        let Some(src) = source.get_untracked() else {
+            return;
+        };
         let wf = ed.wf.get_untracked();
         if !shotline_core::validate::validate(&wf).is_empty() {
             return;
@@ -221,7 +249,12 @@ pub fn PreviewPanel() -> impl IntoView {
             .map(|c| Badge {
                 channel: describe::channel(c.channel).to_string(),
                 pass: c.pass,
-                reasons: c.rules.iter().filter(|r| !r.pass).map(|r| r.detail.clone()).collect(),
+                reasons: c
+                    .rules
+                    .iter()
+                    .filter(|r| !r.pass)
+                    .map(|r| r.detail.clone())
+                    .collect(),
             })
             .collect();
         badges.set(Some(list));
@@ -255,17 +288,27 @@ pub fn PreviewPanel() -> impl IntoView {
     });
 
     let split_from_pointer = move |ev: &web_sys::PointerEvent| {
-        let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let Some(el) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
         let rect = el.get_bounding_client_rect();
         if rect.width() > 0.0 {
-            split.set(((ev.client_x() as f64 - rect.left()) / rect.width() * 100.0).clamp(0.0, 100.0));
+            split.set(
+                ((ev.client_x() as f64 - rect.left()) / rect.width() * 100.0).clamp(0.0, 100.0),
+            );
         }
     };
     let dragging = RwSignal::new(false);
 
     let step_name = move || {
         target.get().and_then(|p: StepPath| {
-            ed.wf.with(|w| preview::step_at(&w.steps, &p).map(|s| editing::kind_name(s.action.kind()).to_string()))
+            ed.wf.with(|w| {
+                preview::step_at(&w.steps, &p)
+                    .map(|s| editing::kind_name(s.action.kind()).to_string())
+            })
         })
     };
     let sample_options = SAMPLES

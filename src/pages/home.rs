@@ -90,7 +90,7 @@ pub fn HomePage() -> impl IntoView {
         match update {
             PoolUpdate::Started(_) => item.stage.set(Stage::Processing),
             PoolUpdate::Finished { report, crcs, .. } => {
-                let result = into_result(id, report, &crcs, item.before.clone());
+                let result = into_result(id, *report, &crcs, item.before.clone());
                 let ok = result.ok();
                 item.stage.set(Stage::Done(Arc::new(result)));
                 let t = now();
@@ -598,11 +598,26 @@ mod tests {
     /// The time left follows the pace so far, counts down between photos, and never says "0 s".
     #[test]
     fn time_left_follows_the_pace() {
-        assert_eq!(time_left(&run(0, 20, 0.0), 5000.0), " · estimating time left");
+        assert_eq!(
+            time_left(&run(0, 20, 0.0), 5000.0),
+            " · estimating time left"
+        );
         // 5 photos in 10 s: 2 s a photo, 15 to go.
-        assert_eq!(time_left(&run(5, 20, 10_000.0), 10_000.0), " · about 30 s left");
-        assert_eq!(time_left(&run(5, 20, 10_000.0), 14_000.0), " · about 26 s left");
-        assert_eq!(time_left(&run(19, 20, 10_000.0), 60_000.0), " · about 1 s left");
-        assert_eq!(time_left(&run(1, 100, 3_000.0), 3_000.0), " · about 4 min 57 s left");
+        assert_eq!(
+            time_left(&run(5, 20, 10_000.0), 10_000.0),
+            " · about 30 s left"
+        );
+        assert_eq!(
+            time_left(&run(5, 20, 10_000.0), 14_000.0),
+            " · about 26 s left"
+        );
+        assert_eq!(
+            time_left(&run(19, 20, 10_000.0), 60_000.0),
+            " · about 1 s left"
+        );
+        assert_eq!(
+            time_left(&run(1, 100, 3_000.0), 3_000.0),
+            " · about 4 min 57 s left"
+        );
     }
 }

@@ -213,10 +213,14 @@ fn holds(when: &crate::condition::Condition, img: &Raster, ctx: Context<'_>) -> 
 /// The channel's image: its preset steps on a copy of `img`.
 fn channel_image(channel: Channel, img: &Raster) -> Result<Raster> {
     let mut copy = img.clone();
-    run_steps(&channel.preset_steps(), &mut copy, Context {
-        product: &Product::default(),
-        file: &FileFacts::new("preview", 0, None),
-    })?;
+    run_steps(
+        &channel.preset_steps(),
+        &mut copy,
+        Context {
+            product: &Product::default(),
+            file: &FileFacts::new("preview", 0, None),
+        },
+    )?;
     Ok(copy)
 }
 
@@ -295,7 +299,10 @@ mod tests {
     /// Paths print as validation errors write them and parse back.
     #[test]
     fn paths_print_and_parse() {
-        let p = ListPath::root().branch(1, Branch::Then).branch(0, Branch::Else).at(2);
+        let p = ListPath::root()
+            .branch(1, Branch::Then)
+            .branch(0, Branch::Else)
+            .at(2);
         assert_eq!(p.to_string(), "steps[1].then[0].else[2]");
         assert_eq!(StepPath::parse("steps[1].then[0].else[2]"), Some(p));
         assert_eq!(StepPath::parse("steps[3]"), Some(ListPath::root().at(3)));
@@ -310,13 +317,15 @@ mod tests {
             {"type":"adjust","brightness":0.5},
             {"type":"resize","width":20,"height":10}]}"#);
         let (p, f) = (Product::default(), FileFacts::new("a.jpg", 1, None));
-        let Preview::Single(first) = preview(&w, &photo(), &ListPath::root().at(0), ctx(&p, &f)).unwrap()
+        let Preview::Single(first) =
+            preview(&w, &photo(), &ListPath::root().at(0), ctx(&p, &f)).unwrap()
         else {
             panic!("single")
         };
         assert_eq!(first.dimensions(), (40, 20));
         assert!(first.get(0, 0)[0] > 200, "brighter after the first step");
-        let Preview::Single(second) = preview(&w, &photo(), &ListPath::root().at(1), ctx(&p, &f)).unwrap()
+        let Preview::Single(second) =
+            preview(&w, &photo(), &ListPath::root().at(1), ctx(&p, &f)).unwrap()
         else {
             panic!("single")
         };
@@ -344,7 +353,10 @@ mod tests {
                 assert_eq!(then.dimensions(), (20, 10));
                 assert_eq!(otherwise.dimensions(), (40, 20));
                 let px = otherwise.get(20, 10);
-                assert!(px[0] == px[1] && px[1] == px[2], "else made it grey: {px:?}");
+                assert!(
+                    px[0] == px[1] && px[1] == px[2],
+                    "else made it grey: {px:?}"
+                );
             }
             Preview::Single(_) => panic!("expected both branches"),
         }
@@ -353,7 +365,11 @@ mod tests {
         let Preview::Single(img) = preview(&w, &photo(), &inside, ctx(&none, &f)).unwrap() else {
             panic!("single")
         };
-        assert_eq!(img.dimensions(), (20, 10), "the THEN step ran although the rule is false");
+        assert_eq!(
+            img.dimensions(),
+            (20, 10),
+            "the THEN step ran although the rule is false"
+        );
     }
 
     /// Disabled steps are skipped; a path to nowhere is an error, not a panic.
@@ -363,7 +379,8 @@ mod tests {
             {"type":"resize","width":20,"height":10,"enabled":false},
             {"type":"export"}]}"#);
         let (p, f) = (Product::default(), FileFacts::new("a.jpg", 1, None));
-        let Preview::Single(img) = preview(&w, &photo(), &ListPath::root().at(1), ctx(&p, &f)).unwrap()
+        let Preview::Single(img) =
+            preview(&w, &photo(), &ListPath::root().at(1), ctx(&p, &f)).unwrap()
         else {
             panic!("single")
         };
@@ -387,7 +404,10 @@ mod tests {
     fn lists_know_when_they_are_inside_a_step() {
         let step = ListPath::root().at(2);
         assert!(ListPath::root().branch(2, Branch::Then).is_inside(&step));
-        assert!(ListPath::root().branch(2, Branch::Else).branch(0, Branch::Then).is_inside(&step));
+        assert!(ListPath::root()
+            .branch(2, Branch::Else)
+            .branch(0, Branch::Then)
+            .is_inside(&step));
         assert!(!ListPath::root().branch(1, Branch::Then).is_inside(&step));
         assert!(!ListPath::root().is_inside(&step));
     }
