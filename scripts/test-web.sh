@@ -47,3 +47,4 @@ node e2e/run.mjs
 node e2e/batch.mjs
 node e2e/sync.mjs
 node e2e/editor.mjs
+node e2e/flow.mjs

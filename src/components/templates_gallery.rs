@@ -33,11 +33,11 @@ pub fn TemplatesGallery() -> impl IntoView {
                 <li class="template-card" data-testid="template-card" data-template=id>
                     <div class="before-after">
                         <figure>
-                            <img src=before alt=format!("A sample photo before “{}”", wf.name) loading="lazy" width="160" height="160"/>
+                            <img src=before alt=format!("A sample photo before “{}”", wf.name) width="160" height="160"/>
                             <figcaption>"Before"</figcaption>
                         </figure>
                         <figure>
-                            <img src=after alt=format!("The same photo after “{}”", wf.name) loading="lazy" width="160" height="160"/>
+                            <img src=after alt=format!("The same photo after “{}”", wf.name) width="160" height="160"/>
                             <figcaption>"After"</figcaption>
                         </figure>
                     </div>
