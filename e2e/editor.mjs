@@ -9,7 +9,7 @@
 // Environment: SHOTLINE_DIST (default dist), SHOTLINE_ARTIFACTS (default test-artifacts),
 // CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { createServer } from 'node:http';
+import { serve } from './support.mjs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,43 +19,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(root, process.env.SHOTLINE_DIST ?? 'dist');
 const out = path.resolve(root, process.env.SHOTLINE_ARTIFACTS ?? 'test-artifacts');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.json': 'application/json',
-};
-
-/** A static server for dist/ that answers unknown paths with the app (as `shotline serve` does). */
-function serve(dir) {
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(dir)) file = path.join(dir, 'index.html');
-    if ((await stat(file).catch(() => null))?.isDirectory()) file = path.join(file, 'index.html');
-    let body = await readFile(file).catch(() => null);
-    if (body === null && !path.extname(file)) {
-      file = path.join(dir, 'index.html');
-      body = await readFile(file).catch(() => null);
-    }
-    if (body === null) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-store',
-    });
-    res.end(body);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 const failures = [];
 function check(ok, what) {

@@ -329,9 +329,9 @@ async function main() {
     check(!cSteps.some((s) => /[a-z]+_[a-z]+/.test(s.replace(/“[^”]*”/g, ''))), 'share: no raw step type names');
     await shot(C, '17-shared.png');
     await C.getByTestId('use-workflow').click();
-    await C.waitForURL(new URL("workflows", base).href);
-    await C.getByTestId('sync-panel').waitFor({ timeout: 30_000 });
-    check((await row(C, 'Mugs v2 (B)').count()) === 1, 'share: "Use this workflow" saves a copy and shows my workflows');
+    await C.waitForURL(/\/workflows\/local-/);
+    await openHome(C, base);
+    check((await row(C, 'Mugs v2 (B)').count()) === 1, 'share: "Use this workflow" saves a copy (and opens it in the editor)');
     await C.getByTestId('nav-run').click();
     await C.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
     check(

@@ -118,23 +118,13 @@ pub fn pathname() -> String {
         .unwrap_or_else(|| "/".into())
 }
 
-/// Offers `text` as a file download named `name`.
+/// Offers `text` as a file download named `name`; the blob is released a little later, once the
+/// browser has started the download.
 pub fn download_text(name: &str, text: &str, mime: &str) -> Result<(), String> {
-    let url = ObjectUrl::from_bytes(text.as_bytes(), mime)?;
-    let doc = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = doc
-        .create_element("a")
-        .map_err(describe)?
-        .unchecked_into();
-    a.set_href(url.as_str());
-    a.set_download(name);
-    a.click();
-    // Revoke only after the browser has started the download.
-    let keep = wasm_bindgen::closure::Closure::once_into_js(move || drop(url));
+    let url = crate::files::save(&[text.as_bytes()], name, mime)?;
+    let release = wasm_bindgen::closure::Closure::once_into_js(move || drop(url));
     if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(keep.unchecked_ref(), 10_000);
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), 10_000);
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod my_workflows;
 pub mod photo_result;
 pub mod preview_panel;
 pub mod share_links;
+pub mod shared_workflow;
 pub mod step_list;
 pub mod sync_panel;
 pub mod templates_gallery;

@@ -40,7 +40,10 @@ impl Cutout {
 
     /// The same model with other refinement settings (`None`: the raw model).
     pub fn with_refine(&self, refine: Option<Refine>) -> CutoutRef<'_> {
-        CutoutRef { net: &self.net, refine }
+        CutoutRef {
+            net: &self.net,
+            refine,
+        }
     }
 
     /// The loaded network, for callers that reuse one inference (e.g. `shotline eval`).

@@ -55,7 +55,11 @@ pub fn max_f(pred: &[u8], gt: &[u8]) -> f64 {
     let total_pos: u64 = pos.iter().sum();
     if total_pos == 0 {
         // No subject in the truth: perfect only if nothing is predicted.
-        return if neg[1..].iter().all(|&n| n == 0) { 1.0 } else { 0.0 };
+        return if neg[1..].iter().all(|&n| n == 0) {
+            1.0
+        } else {
+            0.0
+        };
     }
     let (mut tp, mut fp) = (0u64, 0u64);
     let mut best = 0f64;
@@ -159,7 +163,11 @@ mod tests {
         // 101 ≤ t ≤ 200: pixels 0 and 2: P = 0.5, R = 0.5 → 0.5.
         // 1 ≤ t ≤ 100: pixels 0, 1, 2: P = 2/3, R = 1 → 1.3·(2/3)/(0.2 + 1) ≈ 0.722.
         let pred = [250, 100, 200, 0];
-        assert!((max_f(&pred, &gt) - 0.8125).abs() < 1e-12, "{}", max_f(&pred, &gt));
+        assert!(
+            (max_f(&pred, &gt) - 0.8125).abs() < 1e-12,
+            "{}",
+            max_f(&pred, &gt)
+        );
         assert!((max_f(&gt, &gt) - 1.0).abs() < 1e-12);
         assert_eq!(max_f(&[0; 4], &gt), 0.0);
     }

@@ -243,18 +243,22 @@ fn band_alpha(guide: &[f32], coef: &mut [Vec<f32>; 4], p: &[f32], w: usize, h: u
 }
 
 /// α = a·I + b at full size, with a and b bilinearly upsampled row by row.
-fn apply_coefficients(coef: &[Vec<f32>; 4], gw: usize, gh: usize, img: &Raster, r: &Refine) -> Vec<u8> {
+fn apply_coefficients(
+    coef: &[Vec<f32>; 4],
+    gw: usize,
+    gh: usize,
+    img: &Raster,
+    r: &Refine,
+) -> Vec<u8> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let tx = linear_taps(gw, w);
     let ty = linear_taps(gh, h);
     let raw = img.as_raw();
     let mut out = vec![0u8; w * h];
-    let mut rows = [[vec![0f32; w], vec![0f32; w], vec![0f32; w], vec![0f32; w]], [
-        vec![0f32; w],
-        vec![0f32; w],
-        vec![0f32; w],
-        vec![0f32; w],
-    ]];
+    let mut rows = [
+        [vec![0f32; w], vec![0f32; w], vec![0f32; w], vec![0f32; w]],
+        [vec![0f32; w], vec![0f32; w], vec![0f32; w], vec![0f32; w]],
+    ];
     let mut have = [usize::MAX, usize::MAX];
     for (y, &(i, j, t)) in ty.iter().enumerate() {
         for (slot, src_y) in [i, j].into_iter().enumerate() {

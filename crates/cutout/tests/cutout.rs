@@ -63,11 +63,17 @@ fn scenes_meet_the_iou_floor() {
         remove_background::apply(&mut out, &p, Some(cutout())).expect("cut-out runs");
         let alpha = out.alpha();
         let iou = metrics::iou(&alpha, &gt);
-        let raw = cutout().with_refine(None).mask(&img).expect("raw model runs");
+        let raw = cutout()
+            .with_refine(None)
+            .mask(&img)
+            .expect("raw model runs");
         let raw_iou = metrics::iou(&raw, &gt);
         eprintln!("{name}: IoU refined {iou:.4}, raw {raw_iou:.4}");
         assert!(iou >= 0.93, "{name}: IoU {iou:.4}");
-        assert!(iou >= raw_iou - 0.01, "{name}: refined {iou:.4} < raw {raw_iou:.4}");
+        assert!(
+            iou >= raw_iou - 0.01,
+            "{name}: refined {iou:.4} < raw {raw_iou:.4}"
+        );
     }
 }
 
@@ -152,8 +158,14 @@ fn transparent_png_has_no_dark_fringe_or_spill() {
         }
         eprintln!("{name}: {soft} soft edge pixels, {dark} dark, {light} light");
         assert!(soft > 200, "{name}: only {soft} soft edge pixels");
-        assert!(dark * 100 <= soft, "{name}: {dark} of {soft} soft pixels form a dark fringe");
-        assert!(light * 100 <= soft, "{name}: {light} of {soft} soft pixels carry backdrop");
+        assert!(
+            dark * 100 <= soft,
+            "{name}: {dark} of {soft} soft pixels form a dark fringe"
+        );
+        assert!(
+            light * 100 <= soft,
+            "{name}: {light} of {soft} soft pixels carry backdrop"
+        );
     }
 }
 
@@ -162,10 +174,7 @@ fn transparent_png_has_no_dark_fringe_or_spill() {
 fn a_broken_model_is_a_clear_error() {
     for bytes in [&b""[..], b"not an onnx file", &[0u8; 4096][..]] {
         let e = Cutout::from_bytes(bytes).expect_err("garbage is not a model");
-        assert!(
-            e.to_string().contains("model could not be loaded"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("model could not be loaded"), "{e}");
     }
 }
 
@@ -183,11 +192,18 @@ fn timing_12mp() {
     eprintln!("model load: {:?}", t.elapsed());
     let (img, _) = scene("mug");
     let big = image::imageops::resize(&img.to_image(), 4000, 3000, image::imageops::Triangle);
-    let jpeg = codec::encode(&Raster::from_image(big), shotline_core::model::Format::Jpeg, 90, [255; 4])
-        .expect("encode");
+    let jpeg = codec::encode(
+        &Raster::from_image(big),
+        shotline_core::model::Format::Jpeg,
+        90,
+        [255; 4],
+    )
+    .expect("encode");
     for _ in 0..3 {
         let t = std::time::Instant::now();
-        let mut img = codec::decode("big.jpg", &jpeg, &Limits::default()).expect("decode").image;
+        let mut img = codec::decode("big.jpg", &jpeg, &Limits::default())
+            .expect("decode")
+            .image;
         let decoded = t.elapsed();
         let t1 = std::time::Instant::now();
         let map = model.net().predict(&img).expect("inference");

@@ -114,7 +114,11 @@ struct ServeArgs {
 pub struct ModelArg {
     /// The U²-Net-p ONNX model for `remove_background`. When the file is missing, `auto` uses the
     /// colour key and `neural` fails.
-    #[arg(long = "model", default_value = "models/u2netp.onnx", env = "SHOTLINE_MODEL")]
+    #[arg(
+        long = "model",
+        default_value = "models/u2netp.onnx",
+        env = "SHOTLINE_MODEL"
+    )]
     pub path: PathBuf,
 }
 
@@ -122,9 +126,7 @@ impl ModelArg {
     /// Loads the model once; `None` (logged as a warning) when it is missing or broken, so
     /// colour-key cut-outs keep working.
     pub fn load(&self) -> Option<std::sync::Arc<shotline_cutout::Cutout>> {
-        self.try_load()
-            .map_err(|e| tracing::warn!("{e:#}"))
-            .ok()
+        self.try_load().map_err(|e| tracing::warn!("{e:#}")).ok()
     }
 
     /// Loads the model, or says why it cannot.
@@ -329,14 +331,7 @@ fn run(
         bar.set_message(p.file.clone());
         bar.inc(1);
     };
-    let report = crate::batch::run(
-        &wf,
-        &files,
-        table.as_ref(),
-        out,
-        &opts,
-        &on_done,
-    )?;
+    let report = crate::batch::run(&wf, &files, table.as_ref(), out, &opts, &on_done)?;
     bar.finish_and_clear();
     if json {
         println!("{}", report.to_json());

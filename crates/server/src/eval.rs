@@ -128,7 +128,11 @@ fn pairs(images: &Path, masks: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>>
             .iter()
             .find(|m| m.file_stem().map(|s| s.to_os_string()) == stem)
             .ok_or_else(|| {
-                anyhow::anyhow!("{}: no mask with the same name in {}", p.display(), masks.display())
+                anyhow::anyhow!(
+                    "{}: no mask with the same name in {}",
+                    p.display(),
+                    masks.display()
+                )
             })?;
         out.push((p, m.clone()));
     }
@@ -139,8 +143,8 @@ fn pairs(images: &Path, masks: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>>
 }
 
 fn decode(path: &Path) -> anyhow::Result<Raster> {
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read ({e})", path.display()))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read ({e})", path.display()))?;
     let name = path.display().to_string();
     let limits = Limits {
         max_pixels: u64::MAX,
@@ -194,7 +198,11 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<i32> {
     let pairs = pairs(&args.images, &args.masks)?;
     if let Some(dir) = &args.save_masks {
         for m in &methods {
-            let d = if methods.len() > 1 { dir.join(m.name()) } else { dir.clone() };
+            let d = if methods.len() > 1 {
+                dir.join(m.name())
+            } else {
+                dir.clone()
+            };
             std::fs::create_dir_all(&d)
                 .map_err(|e| anyhow::anyhow!("{}: cannot create ({e})", d.display()))?;
         }
@@ -271,7 +279,11 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<i32> {
                 error,
             });
             if let Some(dir) = &args.save_masks {
-                let d = if methods.len() > 1 { dir.join(m.name()) } else { dir.clone() };
+                let d = if methods.len() > 1 {
+                    dir.join(m.name())
+                } else {
+                    dir.clone()
+                };
                 let stem = photo
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
@@ -283,10 +295,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<i32> {
         }
     }
 
-    let summaries: Vec<Summary> = methods
-        .iter()
-        .map(|m| summarise(m.name(), &rows))
-        .collect();
+    let summaries: Vec<Summary> = methods.iter().map(|m| summarise(m.name(), &rows)).collect();
     if args.json {
         println!(
             "{}",
