@@ -200,10 +200,13 @@ async function main() {
     const copyName = 'Amazon main image (copy)';
     const editor = (await openEditor(A, copyName)).getByTestId('workflow-editor');
     check((await editor.getByTestId('save-state').textContent()) === 'Saved', 'A: "Use this template" makes a saved workflow');
+    await A.getByTestId('nav-run').click();
+    await A.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
     check(
       (await A.getByTestId('workflow-option').filter({ hasText: copyName }).getAttribute('data-mine')) === 'true',
       'A: the photo workflow picker offers my workflow',
     );
+    await openHome(A, base);
     await rename(A, copyName, 'Mug photos');
     check((await library(A)).workflows[0]?.workflow.name === 'Mug photos', 'A: a rename is autosaved to localStorage');
 
