@@ -196,6 +196,7 @@ async function main() {
     // --- A: a template saved as my own workflow, edited, invalid JSON refused -----------------
     await A.locator('[data-testid=template-card][data-template=amazon-main]').getByTestId('use-template').click();
     await A.waitForURL(/\/workflows\/local-/);
+    await A.getByTestId('flow-editor').waitFor({ timeout: 30_000 });
     await openHome(A, base);
     const copyName = 'Amazon main image (copy)';
     const editor = (await openEditor(A, copyName)).getByTestId('workflow-editor');
@@ -333,6 +334,7 @@ async function main() {
     await shot(C, '17-shared.png');
     await C.getByTestId('use-workflow').click();
     await C.waitForURL(/\/workflows\/local-/);
+    await C.getByTestId('flow-editor').waitFor({ timeout: 30_000 });
     await openHome(C, base);
     check((await row(C, 'Mugs v2 (B)').count()) === 1, 'share: "Use this workflow" saves a copy (and opens it in the editor)');
     await C.getByTestId('nav-run').click();
