@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Tests the web app: its plain logic natively (sync plan, local library, outlines), the
-# wasm-bindgen component tests (tests/web.rs) in headless Chromium, then a build and the end-to-end
-# scripts: e2e/run.mjs (photos), e2e/batch.mjs (a folder batch in the workers, ZIP, cancel) and e2e/sync.mjs (my workflows, sync and share links against the
-# real `shotline serve`) and e2e/editor.mjs (the workflow editor and its live preview), which leave
-# screenshots in test-artifacts/. Exits non-zero if anything fails.
+# Tests the web app: its plain logic natively (sync plan, local library, outlines, link codec, tree
+# edits, ZIP writer), the wasm-bindgen component tests (tests/web.rs) in headless Chromium, then a
+# build and the end-to-end scripts, which leave screenshots in test-artifacts/:
+#   e2e/run.mjs     photos on the Run screen
+#   e2e/batch.mjs   a folder batch in the web workers, the ZIP unpacked and checked, cancel
+#   e2e/sync.mjs    my workflows, sync and server share links against the real `shotline serve`
+#   e2e/editor.mjs  the step editor and its live preview
+#   e2e/flow.mjs    the whole journey: template → IF → photos + CSV → ZIP → link in a fresh browser
+# Exits non-zero if anything fails.
 #   scripts/test-web.sh            everything
 #   scripts/test-web.sh --no-e2e   only the component tests
 set -euo pipefail
