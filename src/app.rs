@@ -108,12 +108,21 @@ mod tests {
         assert_eq!(Route::from_path("/"), Route::Home);
         assert_eq!(Route::from_path("/index.html"), Route::Home);
         assert_eq!(Route::from_path("/nowhere"), Route::Home);
-        assert_eq!(Route::from_path("/s/abc123"), Route::Shared("abc123".into()));
-        assert_eq!(Route::from_path("/s/abc123/"), Route::Shared("abc123".into()));
+        assert_eq!(
+            Route::from_path("/s/abc123"),
+            Route::Shared("abc123".into())
+        );
+        assert_eq!(
+            Route::from_path("/s/abc123/"),
+            Route::Shared("abc123".into())
+        );
         assert_eq!(Route::from_path("/s/"), Route::Shared(String::new()));
         assert_eq!(Route::from_path("/workflows"), Route::Workflows);
         assert_eq!(Route::from_path("/workflows/"), Route::Workflows);
-        assert_eq!(Route::from_path("/workflows/w1"), Route::Editor("w1".into()));
+        assert_eq!(
+            Route::from_path("/workflows/w1"),
+            Route::Editor("w1".into())
+        );
         assert_eq!(Route::from_path("/link"), Route::Link);
     }
 }

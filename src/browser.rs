@@ -124,7 +124,8 @@ pub fn download_text(name: &str, text: &str, mime: &str) -> Result<(), String> {
     let url = crate::files::save(&[text.as_bytes()], name, mime)?;
     let release = wasm_bindgen::closure::Closure::once_into_js(move || drop(url));
     if let Some(w) = web_sys::window() {
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), 10_000);
+        let _ = w
+            .set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), 10_000);
     }
     Ok(())
 }

@@ -37,8 +37,8 @@ pub mod pages;
 pub mod pool;
 pub mod process;
 pub mod sync;
-pub mod workflows;
 pub mod worker;
+pub mod workflows;
 pub mod zip;
 
 pub use app::{App, AppAt, Route};

@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(decode(&good[..good.len() / 2]), Err(LinkError::Damaged));
         assert_eq!(decode("x1.abc"), Err(LinkError::Damaged));
         assert_eq!(decode("w1.!!!"), Err(LinkError::Damaged));
-        assert_eq!(decode(&good.replace("w1.", "w1.AAAA")), Err(LinkError::Damaged));
+        assert_eq!(
+            decode(&good.replace("w1.", "w1.AAAA")),
+            Err(LinkError::Damaged)
+        );
         assert!(LinkError::Damaged.to_string().contains("damaged"));
     }
 

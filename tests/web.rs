@@ -280,7 +280,11 @@ async fn a_template_used_from_the_gallery_is_stored_and_offered() {
     settle().await;
     assert!(text(&one(&host, "no-workflows")).contains("no workflows of your own"));
     let cards = all(&host, "template-card");
-    assert!(cards.len() >= 5, "the gallery shows {} templates", cards.len());
+    assert!(
+        cards.len() >= 5,
+        "the gallery shows {} templates",
+        cards.len()
+    );
     for card in &cards {
         let imgs = card.query_selector_all("img").unwrap();
         assert_eq!(imgs.length(), 2, "a before and an after");
@@ -298,7 +302,11 @@ async fn a_template_used_from_the_gallery_is_stored_and_offered() {
     let doc = web_sys::window().unwrap().document().unwrap();
     let home: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&home).unwrap();
-    leptos::mount::mount_to(home.clone(), || leptos::view! { <AppAt route=Route::Home/> }).forget();
+    leptos::mount::mount_to(
+        home.clone(),
+        || leptos::view! { <AppAt route=Route::Home/> },
+    )
+    .forget();
     settle().await;
     let first = &all(&home, "workflow-option")[0];
     assert_eq!(first.get_attribute("data-mine").as_deref(), Some("true"));
@@ -315,9 +323,18 @@ async fn duplicate_and_link_per_workflow() {
     settle().await;
     let lib = stored_library();
     assert_eq!(lib.workflows.len(), 2);
-    assert_ne!(lib.workflows[1].workflow.name, lib.workflows[0].workflow.name);
-    assert!(lib.workflows[1].workflow.name.starts_with(&lib.workflows[0].workflow.name));
-    assert_eq!(lib.workflows[1].workflow.steps, lib.workflows[0].workflow.steps);
+    assert_ne!(
+        lib.workflows[1].workflow.name,
+        lib.workflows[0].workflow.name
+    );
+    assert!(lib.workflows[1]
+        .workflow
+        .name
+        .starts_with(&lib.workflows[0].workflow.name));
+    assert_eq!(
+        lib.workflows[1].workflow.steps,
+        lib.workflows[0].workflow.steps
+    );
     assert_eq!(all(&host, "copy-link").len(), 2);
     assert_eq!(all(&host, "export-json").len(), 2);
     host.remove();
@@ -549,7 +566,9 @@ fn fire(el: &Element, kind: &str) {
 }
 
 fn save_state(host: &Element) -> String {
-    one(host, "save-state").get_attribute("data-state").unwrap_or_default()
+    one(host, "save-state")
+        .get_attribute("data-state")
+        .unwrap_or_default()
 }
 
 const TWO_STEPS: &str = r#"{"schema":1,"name":"Mugs","steps":[{"type":"auto_enhance"},{"type":"export","quality":85}]}"#;
@@ -565,7 +584,16 @@ async fn the_editor_adds_from_the_palette_edits_a_slider_and_undoes() {
     click(&all(&host, "add-step")[0]);
     settle().await;
     let palette = one(&host, "palette");
-    for group in ["Background", "Colour & light", "Size & crop", "Brand", "Export", "Copy", "Logic", "Channels"] {
+    for group in [
+        "Background",
+        "Colour & light",
+        "Size & crop",
+        "Brand",
+        "Export",
+        "Copy",
+        "Logic",
+        "Channels",
+    ] {
         assert!(text(&palette).contains(group), "palette lacks {group}");
     }
     click(&inside(&palette, "[data-kind=adjust]"));
@@ -577,7 +605,12 @@ async fn the_editor_adds_from_the_palette_edits_a_slider_and_undoes() {
 
     let field = inside(&added, "[data-field=brightness]");
     let slider = inside(&field, "input[type=range]");
-    assert!(host.query_selector(&format!("label[for={}]", slider.id())).unwrap().is_some(), "the slider has no label");
+    assert!(
+        host.query_selector(&format!("label[for={}]", slider.id()))
+            .unwrap()
+            .is_some(),
+        "the slider has no label"
+    );
     for v in ["0.1", "0.2", "0.3"] {
         type_into(&slider, v);
         settle().await;
@@ -587,7 +620,10 @@ async fn the_editor_adds_from_the_palette_edits_a_slider_and_undoes() {
         shotline_core::model::Action::Adjust(a) => a.brightness,
         other => panic!("{other:?}"),
     };
-    assert!((brightness() - 0.3).abs() < 1e-6, "the slider's value was not saved");
+    assert!(
+        (brightness() - 0.3).abs() < 1e-6,
+        "the slider's value was not saved"
+    );
     assert_eq!(save_state(&host), "saved");
     let number: HtmlInputElement = inside(&field, "input[type=number]").unchecked_into();
     assert_eq!(number.value(), "0.3", "the number box follows the slider");
@@ -615,18 +651,35 @@ async fn the_editor_adds_from_the_palette_edits_a_slider_and_undoes() {
 async fn the_editor_disables_duplicates_moves_and_deletes() {
     let host = mount_editor(TWO_STEPS);
     settle().await;
-    click(&inside(&step_el(&host, "steps[0]"), "[data-testid=step-enabled]"));
+    click(&inside(
+        &step_el(&host, "steps[0]"),
+        "[data-testid=step-enabled]",
+    ));
     settle().await;
     assert!(!stored_steps()[0].enabled, "switching off was not saved");
-    assert_eq!(step_el(&host, "steps[0]").get_attribute("data-enabled").as_deref(), Some("false"));
-    click(&inside(&step_el(&host, "steps[0]"), "[data-testid=step-duplicate]"));
+    assert_eq!(
+        step_el(&host, "steps[0]")
+            .get_attribute("data-enabled")
+            .as_deref(),
+        Some("false")
+    );
+    click(&inside(
+        &step_el(&host, "steps[0]"),
+        "[data-testid=step-duplicate]",
+    ));
     settle().await;
     assert_eq!(stored_steps().len(), 3);
-    click(&inside(&step_el(&host, "steps[2]"), "[data-testid=step-up]"));
+    click(&inside(
+        &step_el(&host, "steps[2]"),
+        "[data-testid=step-up]",
+    ));
     settle().await;
     let kinds: Vec<&str> = stored_steps().iter().map(|s| s.action.kind()).collect();
     assert_eq!(kinds, ["auto_enhance", "export", "auto_enhance"]);
-    click(&inside(&step_el(&host, "steps[0]"), "[data-testid=step-delete]"));
+    click(&inside(
+        &step_el(&host, "steps[0]"),
+        "[data-testid=step-delete]",
+    ));
     settle().await;
     let kinds: Vec<&str> = stored_steps().iter().map(|s| s.action.kind()).collect();
     assert_eq!(kinds, ["export", "auto_enhance"]);
@@ -639,25 +692,43 @@ async fn the_editor_disables_duplicates_moves_and_deletes() {
 async fn validation_messages_sit_on_their_step() {
     let host = mount_editor(TWO_STEPS);
     settle().await;
-    click(&inside(&step_el(&host, "steps[1]"), "[data-testid=step-title]"));
+    click(&inside(
+        &step_el(&host, "steps[1]"),
+        "[data-testid=step-title]",
+    ));
     settle().await;
-    let number = inside(&inside(&step_el(&host, "steps[1]"), "[data-field=quality]"), "input[type=number]");
+    let number = inside(
+        &inside(&step_el(&host, "steps[1]"), "[data-field=quality]"),
+        "input[type=number]",
+    );
     type_into(&number, "0");
     fire(&number, "change");
     settle().await;
     let problems = all(&host, "step-problem");
     assert_eq!(problems.len(), 1, "one step has a problem");
-    assert!(step_el(&host, "steps[1]").contains(Some(&problems[0])), "the message is on the export step");
-    assert!(text(&problems[0]).contains("quality"), "{}", text(&problems[0]));
+    assert!(
+        step_el(&host, "steps[1]").contains(Some(&problems[0])),
+        "the message is on the export step"
+    );
+    assert!(
+        text(&problems[0]).contains("quality"),
+        "{}",
+        text(&problems[0])
+    );
     assert_eq!(save_state(&host), "not-saved");
     assert!(text(&one(&host, "save-state")).contains("Not saved"));
-    assert!(matches!(&stored_steps()[1].action, shotline_core::model::Action::Export(e) if e.quality == 85), "the invalid value was stored");
+    assert!(
+        matches!(&stored_steps()[1].action, shotline_core::model::Action::Export(e) if e.quality == 85),
+        "the invalid value was stored"
+    );
     type_into(&number, "70");
     fire(&number, "change");
     settle().await;
     assert!(all(&host, "step-problem").is_empty());
     assert_eq!(save_state(&host), "saved");
-    assert!(matches!(&stored_steps()[1].action, shotline_core::model::Action::Export(e) if e.quality == 70));
+    assert!(
+        matches!(&stored_steps()[1].action, shotline_core::model::Action::Export(e) if e.quality == 70)
+    );
     host.remove();
 }
 
@@ -672,16 +743,28 @@ async fn an_if_step_has_both_branches() {
     click(&inside(&one(&host, "palette"), "[data-kind=if]"));
     settle().await;
     let iff = step_el(&host, "steps[2]");
-    assert!(iff.query_selector("[data-testid=branch-then]").unwrap().is_some());
-    assert!(iff.query_selector("[data-testid=branch-else]").unwrap().is_some());
+    assert!(iff
+        .query_selector("[data-testid=branch-then]")
+        .unwrap()
+        .is_some());
+    assert!(iff
+        .query_selector("[data-testid=branch-else]")
+        .unwrap()
+        .is_some());
     let value = inside(&iff, "[data-testid=rule-value]");
     type_into(&value, "Rings");
     settle().await;
-    click(&inside(&iff, "[data-testid=add-step][data-list=\"steps[2].then\"]"));
+    click(&inside(
+        &iff,
+        "[data-testid=add-step][data-list=\"steps[2].then\"]",
+    ));
     settle().await;
     click(&inside(&one(&host, "palette"), "[data-kind=reduce_glare]"));
     settle().await;
-    assert!(host.query_selector("[data-testid=step][data-path=\"steps[2].then[0]\"]").unwrap().is_some());
+    assert!(host
+        .query_selector("[data-testid=step][data-path=\"steps[2].then[0]\"]")
+        .unwrap()
+        .is_some());
     match &stored_steps()[2].action {
         shotline_core::model::Action::If(i) => {
             assert_eq!(i.then.len(), 1);

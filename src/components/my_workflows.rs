@@ -12,10 +12,24 @@ use leptos::prelude::*;
 fn file_stem(name: &str) -> String {
     let stem: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
-    let stem = stem.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
-    if stem.is_empty() { "workflow".into() } else { stem }
+    let stem = stem
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() {
+        "workflow".into()
+    } else {
+        stem
+    }
 }
 
 /// A new workflow's starting point: one step that saves the photo as a JPEG.
@@ -52,7 +66,10 @@ pub fn MyWorkflowsCard() -> impl IntoView {
         import_error.set(None);
         leptos::task::spawn_local(async move {
             let name = file.name();
-            match read_text(&file).await.and_then(|t| check(&t).map_err(|p| p.join("; "))) {
+            match read_text(&file)
+                .await
+                .and_then(|t| check(&t).map_err(|p| p.join("; ")))
+            {
                 Ok(mut wf) => {
                     let id = lib.update(|l| {
                         wf.name = l.copy_name(&wf.name);
@@ -63,7 +80,9 @@ pub fn MyWorkflowsCard() -> impl IntoView {
                         import_error.set(Some(format!("{name} could not be saved.")));
                     }
                 }
-                Err(e) => import_error.set(Some(format!("{name} is not a workflow Shotline can use: {e}"))),
+                Err(e) => import_error.set(Some(format!(
+                    "{name} is not a workflow Shotline can use: {e}"
+                ))),
             }
         });
     };

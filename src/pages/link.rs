@@ -11,9 +11,11 @@ pub fn LinkPage() -> impl IntoView {
     // A link pasted into the address bar of this same page only changes the fragment: follow it.
     let fragment = RwSignal::new(hash());
     let _ = window_event_listener(leptos::ev::hashchange, move |_| fragment.set(hash()));
-    let page = move || match decode(&fragment.get()) {
+    let page = move || {
+        match decode(&fragment.get()) {
         Ok(wf) => view! { <SharedWorkflow wf=wf note="Someone shared this workflow with you. It came inside the link itself: nothing was sent to a server."/> }.into_any(),
         Err(e) => failed(&e).into_any(),
+    }
     };
     view! {
         <main class="layout">

@@ -53,6 +53,10 @@ fn main() {
         let after = thumbnail(&after.name, after.bytes, "pad");
         std::fs::write(out.join(format!("{id}-before.jpg")), &before).unwrap();
         std::fs::write(out.join(format!("{id}-after.jpg")), &after).unwrap();
-        println!("{id}: before {} bytes, after {} bytes", before.len(), after.len());
+        println!(
+            "{id}: before {} bytes, after {} bytes",
+            before.len(),
+            after.len()
+        );
     }
 }
