@@ -7,7 +7,7 @@
 // Environment: SHOTLINE_DIST (default dist), SHOTLINE_ARTIFACTS (default test-artifacts),
 // CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { createServer } from 'node:http';
+import { serve } from './support.mjs';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,38 +18,6 @@ const dist = path.resolve(root, process.env.SHOTLINE_DIST ?? 'dist');
 const out = path.resolve(root, process.env.SHOTLINE_ARTIFACTS ?? 'test-artifacts');
 const photosDir = path.join(root, 'fixtures/photos');
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-};
-
-/** A tiny static server for dist/ (the lead will switch this to `shotline serve`). */
-function serve(dir) {
-  const server = createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, 'http://localhost');
-      let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
-      if (!file.startsWith(dir)) throw Object.assign(new Error('outside dist'), { code: 'ENOENT' });
-      if ((await stat(file).catch(() => null))?.isDirectory()) file = path.join(file, 'index.html');
-      const body = await readFile(file);
-      res.writeHead(200, {
-        'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
-        'cache-control': 'no-store',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 const failures = [];
 function check(ok, what) {

@@ -223,6 +223,36 @@ fn unique_name(name: &str, seen: &mut std::collections::HashSet<String>) -> Stri
         .unwrap_or_else(|| name.to_string())
 }
 
+/// Applies an action that changes the picture itself (cut-out, background, colour, crop, size,
+/// watermark, filter) and returns true; returns false, doing nothing, for the others (IF, export,
+/// copy, channels, warnings, notifications). The engine and the editor's preview both go through
+/// here, so a preview shows what a run does.
+pub fn apply_picture(
+    action: &Action,
+    img: &mut Raster,
+    segmenter: Option<&dyn Segmenter>,
+) -> Result<bool> {
+    match action {
+        Action::RemoveBackground(p) => ops::remove_background::apply(img, p, segmenter)?,
+        Action::Background(p) => ops::background::apply(img, p)?,
+        Action::Shadow(p) => ops::shadow::apply(img, p)?,
+        Action::AutoEnhance(p) => ops::enhance::auto_enhance(img, p)?,
+        Action::Adjust(p) => ops::enhance::adjust(img, p)?,
+        Action::ReduceGlare(p) => ops::glare::apply(img, p)?,
+        Action::CropToSubject(p) => ops::crop::apply(img, p)?,
+        Action::Resize(p) => ops::resize::apply(img, p)?,
+        Action::Watermark(p) => ops::watermark::apply(img, p)?,
+        Action::Filter(p) => ops::filter::apply(img, p)?,
+        Action::If(_)
+        | Action::Export(_)
+        | Action::GenerateCopy(_)
+        | Action::Channel(_)
+        | Action::Warn(_)
+        | Action::Notify(_) => return Ok(false),
+    }
+    Ok(true)
+}
+
 /// Runs a workflow over photos, one after the other. Fails only if the workflow itself is invalid;
 /// photo failures are reported per photo.
 pub fn run(wf: &Workflow, inputs: &[Input], opts: &RunOptions<'_>) -> Result<RunReport> {
@@ -414,22 +444,11 @@ impl PhotoRun<'_, '_> {
 
     /// Runs one non-IF action. Returns an optional note for the log.
     fn action(&mut self, action: &Action, path: &str, img: &mut Raster) -> Result<Option<String>> {
+        if apply_picture(action, img, self.opts.segmenter)? {
+            self.watermarked |= matches!(action, Action::Watermark(_));
+            return Ok(None);
+        }
         match action {
-            Action::RemoveBackground(p) => {
-                ops::remove_background::apply(img, p, self.opts.segmenter)?
-            }
-            Action::Background(p) => ops::background::apply(img, p)?,
-            Action::Shadow(p) => ops::shadow::apply(img, p)?,
-            Action::AutoEnhance(p) => ops::enhance::auto_enhance(img, p)?,
-            Action::Adjust(p) => ops::enhance::adjust(img, p)?,
-            Action::ReduceGlare(p) => ops::glare::apply(img, p)?,
-            Action::CropToSubject(p) => ops::crop::apply(img, p)?,
-            Action::Resize(p) => ops::resize::apply(img, p)?,
-            Action::Watermark(p) => {
-                ops::watermark::apply(img, p)?;
-                self.watermarked = true;
-            }
-            Action::Filter(p) => ops::filter::apply(img, p)?,
             Action::Export(e) => return self.export(e, None, img).map(Some),
             Action::GenerateCopy(g) => {
                 let image = ImageFacts::measure(img);
@@ -503,6 +522,17 @@ impl PhotoRun<'_, '_> {
                 return Ok(Some("sent by the server when the run ends".into()));
             }
             Action::If(_) => unreachable_if(),
+            // Done by `apply_picture` above.
+            Action::RemoveBackground(_)
+            | Action::Background(_)
+            | Action::Shadow(_)
+            | Action::AutoEnhance(_)
+            | Action::Adjust(_)
+            | Action::ReduceGlare(_)
+            | Action::CropToSubject(_)
+            | Action::Resize(_)
+            | Action::Watermark(_)
+            | Action::Filter(_) => {}
         }
         Ok(None)
     }

@@ -237,22 +237,10 @@ fn run_steps(steps: &[Step], img: &mut Raster, ctx: Context<'_>) -> Result<()> {
                 };
                 run_steps(branch, img, ctx)?;
             }
-            Action::RemoveBackground(p) => ops::remove_background::apply(img, p, None)?,
-            Action::Background(p) => ops::background::apply(img, p)?,
-            Action::Shadow(p) => ops::shadow::apply(img, p)?,
-            Action::AutoEnhance(p) => ops::enhance::auto_enhance(img, p)?,
-            Action::Adjust(p) => ops::enhance::adjust(img, p)?,
-            Action::ReduceGlare(p) => ops::glare::apply(img, p)?,
-            Action::CropToSubject(p) => ops::crop::apply(img, p)?,
-            Action::Resize(p) => ops::resize::apply(img, p)?,
-            Action::Watermark(p) => ops::watermark::apply(img, p)?,
-            Action::Filter(p) => ops::filter::apply(img, p)?,
-            // These write files or text, or only matter on a server: the picture stays as it is.
-            Action::Export(_)
-            | Action::GenerateCopy(_)
-            | Action::Channel(_)
-            | Action::Warn(_)
-            | Action::Notify(_) => {}
+            // Picture actions exactly as a run does them; exports, copy and the like leave it as it is.
+            other => {
+                crate::engine::apply_picture(other, img, None)?;
+            }
         }
     }
     Ok(())
