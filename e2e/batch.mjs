@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, launch, unzip, watchLongTasks } from './support.mjs';
+import { serve, launch, unzip, watchLongTasks, requestFailure } from './support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(root, process.env.SHOTLINE_DIST ?? 'dist');
@@ -51,7 +51,7 @@ async function main() {
     const errors = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('requestfailed', (r) => { const e = requestFailure(r); if (e) errors.push(e); });
     page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()}: ${r.url()}`));
     // Photos never leave the device: nothing but the app's own files is requested.
     const requests = [];

@@ -7,7 +7,7 @@
 // Environment: SHOTLINE_DIST (default dist), SHOTLINE_ARTIFACTS (default test-artifacts),
 // CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { serve } from './support.mjs';
+import { serve, requestFailure } from './support.mjs';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -56,7 +56,7 @@ async function main() {
     const errors = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('requestfailed', (r) => { const e = requestFailure(r); if (e) errors.push(e); });
     page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()}: ${r.url()}`));
 
     console.log(`serving ${dist} at ${base}`);

@@ -117,3 +117,13 @@ export function unzip(zip) {
   }
   return files;
 }
+
+/**
+ * A failed request worth reporting, or null. Leaving a page cancels the loads still in flight
+ * (a preview's sample photo, say); Chromium reports those as net::ERR_ABORTED, which is the
+ * navigation we asked for, not a fault of the app.
+ */
+export function requestFailure(r) {
+  const why = r.failure()?.errorText ?? 'unknown';
+  return why === 'net::ERR_ABORTED' ? null : `request failed: ${r.url()} ${why}`;
+}

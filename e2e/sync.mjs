@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requestFailure } from './support.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(root, process.env.SHOTLINE_DIST ?? 'dist');
@@ -79,7 +80,7 @@ async function device(browser, base, name) {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`${name}: page error: ${e.message}`));
-  page.on('requestfailed', (r) => page.errors.push(`${name}: request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => { const e = requestFailure(r); if (e) page.errors.push(`${name}: ${e}`); });
   page.on('response', (r) => {
     if (r.status() < 400) return;
     const expected = EXPECTED.some(([s, re]) => s === r.status() && re.test(new URL(r.url()).pathname));
