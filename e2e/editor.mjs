@@ -108,6 +108,27 @@ async function main() {
     const second = await page.locator('[data-testid=step][data-path="steps[1]"]').getAttribute('data-kind');
     check(second === 'adjust', 'Alt+ArrowDown moved it one place down');
 
+    // Keyboard moves cross IF blocks: Alt+ArrowDown on the step just above the IF puts it first in
+    // THEN (focus on its handle, the move announced); Alt+ArrowUp takes it back out above the IF.
+    const ifAt = await page.locator('[data-testid=step][data-kind=if]').last().getAttribute('data-path');
+    const ifIndex = Number(/^steps\[(\d+)\]$/.exec(ifAt)?.[1]);
+    const abovePath = `steps[${ifIndex - 1}]`;
+    const aboveKind = await page.locator(`[data-testid=step][data-path="${abovePath}"]`).getAttribute('data-kind');
+    await page.locator(`[data-testid=step][data-path="${abovePath}"]`).getByTestId('step-handle').first().focus();
+    await page.keyboard.press('Alt+ArrowDown');
+    const inThenPath = `steps[${ifIndex - 1}].then[0]`;
+    await page.waitForFunction((p) => document.activeElement?.getAttribute('data-handle') === p, inThenPath, { timeout: 5000 }).catch(() => {});
+    const intoThen = await page.locator(`[data-testid=step][data-path="${inThenPath}"]`).getAttribute('data-kind').catch(() => null);
+    check(intoThen === aboveKind, `Alt+ArrowDown above the IF moved ${aboveKind} into THEN (found ${intoThen})`);
+    const focusedHandle = await page.evaluate(() => document.activeElement?.getAttribute('data-handle'));
+    check(focusedHandle === inThenPath, `the moved step's handle keeps the focus (${focusedHandle})`);
+    const said = await page.getByTestId('editor-announce').textContent();
+    check(/under Then of the IF/.test(said ?? ''), `the move is announced ("${said}")`);
+    await page.keyboard.press('Alt+ArrowUp');
+    await page.waitForFunction((p) => document.activeElement?.getAttribute('data-handle') === p, abovePath, { timeout: 5000 }).catch(() => {});
+    const backOut = await page.locator(`[data-testid=step][data-path="${abovePath}"]`).getAttribute('data-kind');
+    check(backOut === aboveKind, `Alt+ArrowUp took it back out above the IF (found ${backOut})`);
+
     // Select the Adjust step, move its brightness slider: the preview changes.
     const adjust = page.locator('[data-testid=step][data-path="steps[1]"]');
     if ((await adjust.getByTestId('step-form').count()) === 0) await adjust.getByTestId('step-title').first().click();

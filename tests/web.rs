@@ -777,3 +777,375 @@ async fn an_if_step_has_both_branches() {
     assert_eq!(save_state(&host), "saved");
     host.remove();
 }
+
+/// Presses Alt+`key` on an element, as on a focused step handle.
+fn alt_key(el: &Element, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_alt_key(true);
+    init.set_bubbles(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+/// The `data-handle` of the focused element, once the browser has drawn a frame or two.
+async fn focused_handle() -> Option<String> {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let mut last = None;
+    for _ in 0..60 {
+        settle().await;
+        last = doc
+            .active_element()
+            .and_then(|e| e.get_attribute("data-handle"));
+        if last.is_some() {
+            break;
+        }
+    }
+    last
+}
+
+fn handle(host: &Element, path: &str) -> Element {
+    inside(&step_el(host, path), "[data-testid=step-handle]")
+}
+
+fn kinds_of(steps: &[shotline_core::model::Step]) -> Vec<&'static str> {
+    steps.iter().map(|s| s.action.kind()).collect()
+}
+
+fn if_of(step: &shotline_core::model::Step) -> &shotline_core::model::IfStep {
+    match &step.action {
+        shotline_core::model::Action::If(i) => i,
+        other => panic!("not an IF: {other:?}"),
+    }
+}
+
+const WITH_IF: &str = r#"{"schema":1,"name":"Rings","steps":[
+    {"type":"auto_enhance"},
+    {"type":"if","when":{"field":"product.category","op":"eq","value":"Rings"},
+     "then":[{"type":"reduce_glare"}],"else":[]},
+    {"type":"export"}]}"#;
+
+/// Alt+↓ on the step above an IF moves it into the top of THEN, with the focus on its handle and
+/// the move announced; one undo takes it back. Alt+↑ on the step below the IF puts it at the end of
+/// OTHERWISE, and Alt+↑ on the first step of a branch takes it out above the IF. At the top of
+/// the workflow nothing moves and the live region says so.
+#[wasm_bindgen_test]
+async fn alt_arrows_move_steps_into_and_out_of_if_blocks() {
+    let host = mount_editor(WITH_IF);
+    settle().await;
+    let start = stored_steps();
+    alt_key(&handle(&host, "steps[0]"), "ArrowDown");
+    settle().await;
+    let steps = stored_steps();
+    assert_eq!(kinds_of(&steps), ["if", "export"]);
+    assert_eq!(
+        kinds_of(&if_of(&steps[0]).then),
+        ["auto_enhance", "reduce_glare"]
+    );
+    assert_eq!(
+        step_el(&host, "steps[0].then[0]")
+            .get_attribute("data-kind")
+            .as_deref(),
+        Some("auto_enhance")
+    );
+    assert_eq!(
+        focused_handle().await.as_deref(),
+        Some("steps[0].then[0]"),
+        "the focus stays on the moved step's handle"
+    );
+    let said = text(&one(&host, "editor-announce"));
+    assert_eq!(
+        said,
+        "Moved “Auto-enhance” to step 1 under Then of the IF at step 1"
+    );
+    click(&one(&host, "undo"));
+    settle().await;
+    assert_eq!(stored_steps(), start, "one undo takes the whole move back");
+
+    // From below the IF, up: the end of OTHERWISE.
+    alt_key(&handle(&host, "steps[2]"), "ArrowUp");
+    settle().await;
+    let steps = stored_steps();
+    assert_eq!(kinds_of(&steps), ["auto_enhance", "if"]);
+    assert_eq!(kinds_of(&if_of(&steps[1]).otherwise), ["export"]);
+    assert_eq!(focused_handle().await.as_deref(), Some("steps[1].else[0]"));
+
+    // The first step of THEN, up: out, just above the IF.
+    alt_key(&handle(&host, "steps[1].then[0]"), "ArrowUp");
+    settle().await;
+    let steps = stored_steps();
+    assert_eq!(kinds_of(&steps), ["auto_enhance", "reduce_glare", "if"]);
+    assert!(if_of(&steps[2]).then.is_empty());
+    assert_eq!(save_state(&host), "saved");
+
+    // The top of the workflow: nothing moves, and it is said.
+    let before = stored_steps();
+    alt_key(&handle(&host, "steps[0]"), "ArrowUp");
+    settle().await;
+    assert_eq!(stored_steps(), before);
+    assert!(
+        text(&one(&host, "editor-announce")).contains("already at the top"),
+        "{}",
+        text(&one(&host, "editor-announce"))
+    );
+    host.remove();
+}
+
+const NESTED_RULE: &str = r#"{"schema":1,"name":"Rings","steps":[
+    {"type":"if","when":{"all":[
+        {"field":"product.category","op":"eq","value":"Rings"},
+        {"any":[{"field":"product.brand","op":"eq","value":"Acme"},
+                {"not":{"field":"image.width","op":"gte","value":1000}}]}]},
+     "then":[{"type":"reduce_glare"}],"else":[]}]}"#;
+
+/// The stored IF rule of the first step, as JSON.
+fn stored_rule() -> serde_json::Value {
+    serde_json::to_value(&if_of(&stored_steps()[0]).when).unwrap()
+}
+
+/// A rule with a group inside a group is edited in the form: the inner group shows its own
+/// all / any choice and its conditions (NOT ticked where negated); a condition and a group are
+/// added where asked, "none of these" wraps the group in a NOT, a wrong value is flagged on its
+/// line and its message shows on the step, and a group is removed with its conditions. Every
+/// control has a label.
+#[wasm_bindgen_test]
+async fn nested_rule_groups_are_edited_in_the_form() {
+    let host = mount_editor(NESTED_RULE);
+    settle().await;
+    click(&inside(
+        &step_el(&host, "steps[0]"),
+        "[data-testid=step-title]",
+    ));
+    settle().await;
+    let editor = one(&host, "rule-editor");
+    assert!(all(&host, "rule-json-only").is_empty());
+    assert_eq!(all(&editor, "rule-row").len(), 3);
+    let sub = one(&editor, "rule-subgroup");
+    assert_eq!(sub.get_attribute("data-group").as_deref(), Some("1"));
+    let sub_select: web_sys::HtmlSelectElement =
+        inside(&sub, "[data-testid=rule-group]").unchecked_into();
+    assert_eq!(sub_select.value(), "any");
+    let nots = all(&sub, "rule-not");
+    assert!(!nots[0].unchecked_ref::<HtmlInputElement>().checked());
+    assert!(
+        nots[1].unchecked_ref::<HtmlInputElement>().checked(),
+        "the negated condition shows NOT"
+    );
+    let ctl = editor.query_selector_all("input, select").unwrap();
+    for i in 0..ctl.length() {
+        let el: Element = ctl.item(i).unwrap().unchecked_into();
+        let labelled = (!el.id().is_empty()
+            && editor
+                .query_selector(&format!("label[for=\"{}\"]", el.id()))
+                .unwrap()
+                .is_some())
+            || el.closest("label").unwrap().is_some();
+        assert!(labelled, "a rule control has no label: {}", el.outer_html());
+    }
+
+    // A condition into the inner group, a group into the top one.
+    click(&inside(&sub, "[data-testid=add-rule][data-group=\"1\"]"));
+    settle().await;
+    assert_eq!(stored_rule()["all"][1]["any"].as_array().unwrap().len(), 3);
+    // The form was drawn again for the new line: find it anew.
+    let editor = one(&host, "rule-editor");
+    assert_eq!(all(&editor, "rule-row").len(), 4);
+    click(&inside(
+        &editor,
+        "[data-testid=add-rule-group][data-group=top]",
+    ));
+    settle().await;
+    let editor = one(&host, "rule-editor");
+    let rule = stored_rule();
+    assert_eq!(rule["all"].as_array().unwrap().len(), 3);
+    assert_eq!(rule["all"][2]["any"][0]["field"], "product.category");
+    assert_eq!(all(&editor, "rule-subgroup").len(), 2);
+    assert_eq!(all(&editor, "rule-row").len(), 5);
+
+    // "None of these" for the inner group: a NOT around its ANY.
+    let sub = inside(&editor, "[data-testid=rule-subgroup][data-group=\"1\"]");
+    let sub_select: web_sys::HtmlSelectElement =
+        inside(&sub, "[data-testid=rule-group]").unchecked_into();
+    sub_select.set_value("none");
+    fire(&sub_select, "change");
+    settle().await;
+    assert_eq!(stored_rule()["all"][1]["not"]["any"][0]["value"], "Acme");
+
+    // A number field compared with text: the line is flagged and the step says why.
+    let row = all(&sub, "rule-row").into_iter().next().unwrap();
+    let field = inside(&row, "[data-testid=rule-field]");
+    field
+        .unchecked_ref::<HtmlInputElement>()
+        .set_value("image.width");
+    fire(&field, "change");
+    settle().await;
+    let problems = all(&step_el(&host, "steps[0]"), "step-problem");
+    assert_eq!(problems.len(), 1);
+    assert!(
+        text(&problems[0]).contains("is a number"),
+        "{}",
+        text(&problems[0])
+    );
+    assert_eq!(
+        inside(&row, "[data-testid=rule-value]")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(save_state(&host), "not-saved");
+    let value = inside(&row, "[data-testid=rule-value]");
+    type_into(&value, "1200");
+    settle().await;
+    assert_eq!(stored_rule()["all"][1]["not"]["any"][0]["value"], 1200);
+    assert_eq!(save_state(&host), "saved");
+
+    // Remove the inner group with everything in it.
+    click(&inside(&sub, "[data-testid=remove-rule-group]"));
+    settle().await;
+    let rule = stored_rule();
+    assert_eq!(rule["all"].as_array().unwrap().len(), 2);
+    assert!(
+        rule["all"][1].get("any").is_some(),
+        "the added group is left"
+    );
+    host.remove();
+
+    // A NOT around a NOT is left to the JSON editor, and said so.
+    let host = mount_editor(
+        r#"{"schema":1,"name":"x","steps":[{"type":"if","when":{"not":{"not":{"field":"product.sku","op":"is_empty"}}},"then":[]}]}"#,
+    );
+    settle().await;
+    click(&inside(
+        &step_el(&host, "steps[0]"),
+        "[data-testid=step-title]",
+    ));
+    settle().await;
+    assert!(text(&one(&host, "rule-json-only")).contains("Edit as JSON"));
+    assert!(all(&host, "rule-row").is_empty());
+    host.remove();
+}
+
+/// Gives a logo picker its file as a person choosing one would.
+fn choose_logo(host: &Element, f: &web_sys::File) {
+    let dt = web_sys::DataTransfer::new().unwrap();
+    dt.items().add_with_file(f).unwrap();
+    let input: HtmlInputElement = one(host, "logo-file").unchecked_into();
+    input.set_files(dt.files().as_ref());
+    fire(&input, "change");
+}
+
+fn stored_logo() -> (Option<String>, Option<String>) {
+    match &stored_steps()[0].action {
+        shotline_core::model::Action::Watermark(m) => (m.image.clone(), m.text.clone()),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Waits (the file is read asynchronously) until `done` holds.
+async fn until(done: impl Fn() -> bool) {
+    for _ in 0..200 {
+        settle().await;
+        if done() {
+            return;
+        }
+    }
+}
+
+/// A lossless 1×1 WebP (the one Modernizr uses to detect WebP support).
+const WEBP_1X1: &str = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==";
+
+/// The watermark's logo is chosen with a file picker: a PNG becomes the step's data URL (replacing
+/// the text) with a thumbnail; a file over 2 MB is refused with its name and the logo is kept; a
+/// WebP is stored as PNG, which the watermark step reads; "Remove logo" clears it, and undo brings
+/// it back.
+#[wasm_bindgen_test]
+async fn a_logo_is_chosen_shown_refused_and_removed() {
+    use base64::Engine as _;
+    let host = mount_editor(
+        r#"{"schema":1,"name":"Shop","steps":[{"type":"watermark","text":"My shop"}]}"#,
+    );
+    settle().await;
+    click(&inside(
+        &step_el(&host, "steps[0]"),
+        "[data-testid=step-title]",
+    ));
+    settle().await;
+    let field = inside(&host, "[data-field=image]");
+    assert!(text(&field).contains("Logo"));
+    let input = one(&field, "logo-file");
+    assert_eq!(
+        input.get_attribute("accept").as_deref(),
+        Some("image/png,image/jpeg,image/webp")
+    );
+    assert!(host
+        .query_selector(&format!("label[for=\"{}\"]", input.id()))
+        .unwrap()
+        .is_some());
+    assert!(all(&field, "logo-thumb").is_empty() && all(&field, "logo-remove").is_empty());
+
+    let bytes = png(8, 8);
+    choose_logo(&host, &file("logo.png", &bytes, "image/png"));
+    until(|| stored_logo().0.is_some()).await;
+    let (image, text_now) = stored_logo();
+    let image = image.expect("the logo was not stored");
+    assert_eq!(
+        image,
+        format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        )
+    );
+    assert_eq!(text_now, None, "the logo replaced the text");
+    assert_eq!(save_state(&host), "saved");
+    let thumb = one(&host, "logo-thumb");
+    assert_eq!(thumb.get_attribute("src").as_deref(), Some(image.as_str()));
+    assert!(!thumb.get_attribute("alt").unwrap_or_default().is_empty());
+
+    // Too big: refused with the file's name; the logo stays.
+    let big = vec![0u8; 2 * 1024 * 1024 + 10];
+    choose_logo(&host, &file("huge-logo.png", &big, "image/png"));
+    until(|| !all(&host, "logo-error").is_empty()).await;
+    let message = text(&one(&host, "logo-error"));
+    assert!(
+        message.contains("huge-logo.png") && message.contains("2 MB"),
+        "{message}"
+    );
+    assert_eq!(stored_logo().0.as_deref(), Some(image.as_str()));
+
+    // WebP: stored as a PNG the engine can read.
+    let webp = base64::engine::general_purpose::STANDARD
+        .decode(WEBP_1X1)
+        .unwrap();
+    choose_logo(&host, &file("logo.webp", &webp, "image/webp"));
+    until(|| stored_logo().0.is_some_and(|i| i != image)).await;
+    let stored = stored_logo().0.unwrap();
+    assert!(
+        stored.starts_with("data:image/png;base64,iVBOR"),
+        "{}",
+        &stored[..40.min(stored.len())]
+    );
+    assert!(
+        all(&host, "logo-error").is_empty(),
+        "the error went with a good file"
+    );
+    assert_eq!(
+        save_state(&host),
+        "saved",
+        "the engine accepts the converted logo"
+    );
+
+    // Without a logo or text the mark is incomplete: not saved, and the step says why.
+    click(&one(&host, "logo-remove"));
+    settle().await;
+    assert!(all(&host, "logo-thumb").is_empty());
+    assert!(!all(&host, "logo-none").is_empty());
+    assert_eq!(save_state(&host), "not-saved");
+    let problem = text(&one(&step_el(&host, "steps[0]"), "step-problem"));
+    assert!(problem.contains("text or image"), "{problem}");
+    click(&one(&host, "undo"));
+    settle().await;
+    assert_eq!(save_state(&host), "saved");
+    assert_eq!(stored_logo().0.as_deref(), Some(stored.as_str()));
+    assert!(!all(&host, "logo-thumb").is_empty());
+    host.remove();
+}

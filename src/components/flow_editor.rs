@@ -8,12 +8,12 @@
 
 use crate::browser::now;
 use crate::describe;
-use crate::editing::{self, Hint, History};
+use crate::editing::{self, Combine, Hint, History, RuleGroup, RuleItem, RuleSlot};
 use crate::library::MyWorkflows;
 use leptos::prelude::*;
 use serde_json::{json, Value};
 use shotline_core::channels::Channel;
-use shotline_core::condition::{Comparison, Condition, Op};
+use shotline_core::condition::{Comparison, Op};
 use shotline_core::facts::{field_kind, FieldKind};
 use shotline_core::model::{Action, ProductSource, Step, Trigger, WebhookFormat, Workflow};
 use shotline_core::preview::{step_at, Branch, ListPath, StepPath};
@@ -39,6 +39,8 @@ pub struct Editing {
     pub problems: Memo<Vec<ValidationError>>,
     /// A value that could not be set (`steps[1].quality`, why).
     field_error: RwSignal<Option<(String, String)>>,
+    /// What the live region last told screen readers ("Moved “Resize” to step 2 of the workflow").
+    announce: RwSignal<String>,
 }
 
 /// Where the workflow stands against what is stored.
@@ -65,6 +67,7 @@ impl Editing {
             dragging: RwSignal::new(None),
             problems: Memo::new(move |_| wf.with(validate)),
             field_error: RwSignal::new(None),
+            announce: RwSignal::new(String::new()),
         }
     }
 
@@ -222,11 +225,40 @@ impl Editing {
         self.selected.set(at);
     }
 
+    /// After a move: the moved step is selected, its handle keeps the focus (the tree was rebuilt
+    /// under it) and screen readers hear where it went.
     fn moved(self, at: Option<StepPath>) {
         if let Some(at) = at {
+            let name = self.step_name(&at);
+            self.announce
+                .set(format!("Moved “{name}” to {}", editing::place_words(&at)));
             self.selected.set(Some(at.clone()));
             focus_later(format!("[data-handle=\"{at}\"]"));
         }
+    }
+
+    /// Alt+↑ / Alt+↓ (and the ↑ / ↓ buttons): one place through the tree, into and out of IF
+    /// branches (see [`editing::nudge_target`]), as one undo step.
+    fn nudge(self, here: &StepPath, up: bool) {
+        let at = self.change(None, |w| editing::nudge(w, here, up));
+        if at.is_none() {
+            let name = self.step_name(here);
+            let end = if up { "top" } else { "bottom" };
+            self.announce
+                .set(format!("“{name}” is already at the {end} of the workflow"));
+        }
+        self.moved(at);
+    }
+
+    /// The step's own name if it has one, else its type's.
+    fn step_name(self, path: &StepPath) -> String {
+        self.wf.with_untracked(|w| {
+            step_at(&w.steps, path).map_or_else(String::new, |s| {
+                s.label
+                    .clone()
+                    .unwrap_or_else(|| editing::kind_name(s.action.kind()).to_string())
+            })
+        })
     }
 }
 
@@ -288,11 +320,13 @@ struct Node {
     otherwise: Vec<Node>,
 }
 
+/// What the rule editor draws: nothing (not an IF), the groups and conditions of a rule (redrawn
+/// when a line is added or removed, not when a value changes), or a pointer to the JSON editor.
 #[derive(Debug, Clone, PartialEq)]
 enum RuleShape {
     None,
-    Rows(usize),
-    Nested,
+    Groups(Vec<RuleSlot>),
+    OnlyAsJson,
 }
 
 fn shape(steps: &[Step]) -> Vec<Node> {
@@ -308,8 +342,8 @@ fn shape(steps: &[Step]) -> Vec<Node> {
                 Action::If(iff) => Node {
                     kind,
                     fields,
-                    rule: rows(&iff.when)
-                        .map_or(RuleShape::Nested, |(_, r)| RuleShape::Rows(r.len())),
+                    rule: RuleGroup::from_condition(&iff.when)
+                        .map_or(RuleShape::OnlyAsJson, |g| RuleShape::Groups(g.slots())),
                     then: shape(&iff.then),
                     otherwise: shape(&iff.otherwise),
                 },
@@ -325,42 +359,6 @@ fn shape(steps: &[Step]) -> Vec<Node> {
         .collect()
 }
 
-/// A condition as one all/any group of (optionally negated) comparisons, when it is one.
-fn rows(c: &Condition) -> Option<(bool, Vec<(bool, Comparison)>)> {
-    let row = |c: &Condition| match c {
-        Condition::Compare(cmp) => Some((false, cmp.clone())),
-        Condition::Not { not } => match not.as_ref() {
-            Condition::Compare(cmp) => Some((true, cmp.clone())),
-            _ => None,
-        },
-        _ => None,
-    };
-    match c {
-        Condition::All { all } => Some((false, all.iter().map(row).collect::<Option<Vec<_>>>()?)),
-        Condition::Any { any } => Some((true, any.iter().map(row).collect::<Option<Vec<_>>>()?)),
-        other => Some((false, vec![row(other)?])),
-    }
-}
-
-fn from_rows(any: bool, rows: Vec<(bool, Comparison)>) -> Condition {
-    let list = rows
-        .into_iter()
-        .map(|(not, c)| {
-            let c = Condition::Compare(c);
-            if not {
-                Condition::Not { not: Box::new(c) }
-            } else {
-                c
-            }
-        })
-        .collect();
-    if any {
-        Condition::Any { any: list }
-    } else {
-        Condition::All { all: list }
-    }
-}
-
 /// The page body: header (name, saved state, undo / redo), then the trigger and the tree.
 #[component]
 pub fn FlowEditor() -> impl IntoView {
@@ -368,6 +366,9 @@ pub fn FlowEditor() -> impl IntoView {
     let nodes = Memo::new(move |_| ed.wf.with(|w| shape(&w.steps)));
     view! {
         <div class="flow" data-testid="flow-editor">
+            <p class="sr-only" role="status" aria-live="polite" data-testid="editor-announce">
+                {move || ed.announce.get()}
+            </p>
             <TriggerCard/>
             <div class="flow-tree">
                 {move || {
@@ -652,11 +653,7 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
             }
         });
     };
-    let nudge = move |up: bool| {
-        let here = sp.get_value();
-        let at = ed.change(None, |w| editing::nudge(w, &here, up));
-        ed.moved(at);
-    };
+    let nudge = move |up: bool| ed.nudge(&sp.get_value(), up);
     let on_handle_key = move |ev: web_sys::KeyboardEvent| {
         if ev.alt_key() && (ev.key() == "ArrowUp" || ev.key() == "ArrowDown") {
             ev.prevent_default();
@@ -744,7 +741,7 @@ fn step_view(ed: Editing, path: StepPath, node: Node) -> AnyView {
                         draggable="true"
                         data-handle=p.clone()
                         data-testid="step-handle"
-                        aria-label=format!("Move “{title_name}”: drag, or Alt+Arrow up / down")
+                        aria-label=format!("Move “{title_name}”: drag, or Alt+Arrow up / down (also into and out of IF blocks)")
                         title="Drag to move (or Alt+↑ / Alt+↓)"
                         on:dragstart=drag_start
                         on:dragend=move |_| ed.dragging.set(None)
@@ -892,6 +889,7 @@ fn field_control(ed: Editing, path: StepPath, kind: &'static str, field: String)
     let aria_invalid = move || if invalid() { "true" } else { "false" };
     match hint {
         Hint::Hidden => ().into_any(),
+        Hint::Logo => logo_control(ed, sp, id, label, field, value),
         Hint::Slider { min, max, step, unit, optional } => {
             let auto = move || value().is_null();
             // f32 parameters come back as f64 (0.3 → 0.30000001…): show them as typed.
@@ -1071,6 +1069,143 @@ fn field_control(ed: Editing, path: StepPath, kind: &'static str, field: String)
     }
 }
 
+/// The watermark's logo: a file picker that reads the file here in the browser into the step's
+/// data URL (a WebP logo is redrawn as PNG, which the watermark step reads), a thumbnail of the
+/// current logo and "Remove logo". A logo replaces the text of the mark.
+fn logo_control(
+    ed: Editing,
+    sp: StoredValue<StepPath>,
+    id: String,
+    label: String,
+    field: String,
+    value: impl Fn() -> Value + Send + Sync + Copy + 'static,
+) -> AnyView {
+    let error = RwSignal::new(None::<String>);
+    let src = move || value().as_str().map(editing::logo_src);
+    let set_logo = move |logo: Option<String>| {
+        let here = sp.get_value();
+        let Some(step) = ed.wf.with_untracked(|w| step_at(&w.steps, &here).cloned()) else {
+            return;
+        };
+        match editing::with_logo(&step, logo) {
+            Ok(next) => {
+                error.set(None);
+                ed.change(None, |w| {
+                    if let Some(slot) = editing::step_mut(&mut w.steps, &here) {
+                        *slot = next;
+                    }
+                });
+            }
+            Err(m) => error.set(Some(m)),
+        }
+    };
+    let pick = move |ev: web_sys::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|l| l.get(0)) else {
+            return;
+        };
+        // Cleared, so that choosing the same file again (after "Remove logo") is a change too.
+        input.set_value("");
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match read_logo(&file).await {
+                Ok(url) => set_logo(Some(url)),
+                Err(m) => error.set(Some(m)),
+            }
+        });
+    };
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="control wide logo" data-field=field data-testid="field">
+            <label class="label" for=id.clone()>{label}</label>
+            <div class="logo-row">
+                {move || match src() {
+                    Some(s) => view! {
+                        <img class="logo-thumb" data-testid="logo-thumb" src=s alt="The current logo"/>
+                    }.into_any(),
+                    None => view! {
+                        <span class="logo-thumb empty" data-testid="logo-none">"No logo"</span>
+                    }.into_any(),
+                }}
+                <div class="logo-actions">
+                    <input type="file" id=id class="input" data-testid="logo-file"
+                        accept="image/png,image/jpeg,image/webp" aria-describedby=hint_id.clone()
+                        on:change=pick/>
+                    <Show when=move || src().is_some()>
+                        <button type="button" class="button plain critical" data-testid="logo-remove"
+                            on:click=move |_| set_logo(None)>"Remove logo"</button>
+                    </Show>
+                </div>
+            </div>
+            <p class="subdued small" id=hint_id>
+                {format!(
+                    "PNG, JPEG or WebP, up to {} MB. The file is read here in your browser and kept in this workflow; choosing a logo replaces the text.",
+                    editing::MAX_LOGO_BYTES / (1024 * 1024)
+                )}
+            </p>
+            {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="logo-error">{m}</p> })}
+        </div>
+    }
+    .into_any()
+}
+
+/// A chosen logo file as a data URL: refused over the size limit before it is read, recognised by
+/// its first bytes, and (WebP) redrawn as PNG.
+async fn read_logo(file: &web_sys::File) -> Result<String, String> {
+    let name = file.name();
+    editing::check_logo_size(&name, file.size() as usize)?;
+    let bytes = crate::browser::read_bytes(file)
+        .await
+        .map_err(|e| format!("{name} could not be read: {e}"))?;
+    match editing::logo_mime(&name, &bytes)? {
+        "image/webp" => webp_as_png(&name, &bytes).await,
+        mime => Ok(editing::data_url(mime, &bytes)),
+    }
+}
+
+/// A WebP image redrawn as a PNG data URL by the browser's own decoder (`createImageBitmap` and a
+/// canvas), as the watermark step reads PNG and JPEG logos only.
+async fn webp_as_png(name: &str, bytes: &[u8]) -> Result<String, String> {
+    use js_sys::{Function, Reflect};
+    let fail = |_| format!("{name} could not be read as a WebP image");
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("image/webp");
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(fail)?;
+    let window = web_sys::window().ok_or_else(|| fail(wasm_bindgen::JsValue::NULL))?;
+    let create: Function = Reflect::get(&window, &"createImageBitmap".into())
+        .and_then(|f| f.dyn_into().map_err(|_| wasm_bindgen::JsValue::NULL))
+        .map_err(fail)?;
+    let promise: js_sys::Promise = create.call1(&window, &blob).map_err(fail)?.unchecked_into();
+    let bitmap = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(fail)?;
+    let side = |key: &str| {
+        Reflect::get(&bitmap, &key.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32
+    };
+    let canvas: web_sys::HtmlCanvasElement = document()
+        .create_element("canvas")
+        .map_err(fail)?
+        .unchecked_into();
+    canvas.set_width(side("width"));
+    canvas.set_height(side("height"));
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .map_err(fail)?
+        .ok_or_else(|| fail(wasm_bindgen::JsValue::NULL))?
+        .unchecked_into();
+    let draw: Function = Reflect::get(&ctx, &"drawImage".into())
+        .map_err(fail)?
+        .unchecked_into();
+    draw.call3(&ctx, &bitmap, &0.into(), &0.into())
+        .map_err(fail)?;
+    canvas.to_data_url_with_type("image/png").map_err(fail)
+}
+
 fn select_control(
     id: String,
     label: String,
@@ -1163,128 +1298,311 @@ fn typed_value(field: &str, op: Op, text: &str) -> Value {
     }
 }
 
-/// An edit of a rule group: whether it is "any", and its (negated, comparison) rows.
-type RowEdit<'a> = &'a dyn Fn(&mut bool, &mut Vec<(bool, Comparison)>);
+/// The IF step at a path, seen through its rule: reads and edits of its groups by position.
+#[derive(Clone, Copy)]
+struct Rule {
+    ed: Editing,
+    step: StoredValue<StepPath>,
+}
 
-fn rule_editor(ed: Editing, path: StepPath, shape: RuleShape) -> AnyView {
-    let sp = StoredValue::new(path.clone());
-    let read = move || {
-        ed.wf.with(
-            |w| match step_at(&w.steps, &sp.read_value()).map(|s| &s.action) {
-                Some(Action::If(iff)) => rows(&iff.when),
+impl Rule {
+    fn read<R>(self, f: impl FnOnce(&RuleGroup) -> R) -> Option<R> {
+        self.ed.wf.with(
+            |w| match step_at(&w.steps, &self.step.read_value()).map(|s| &s.action) {
+                Some(Action::If(iff)) => RuleGroup::from_condition(&iff.when).map(|g| f(&g)),
                 _ => None,
             },
         )
-    };
-    let write = move |f: RowEdit<'_>, key: Option<String>| {
-        let here = sp.get_value();
-        ed.change(key.as_deref(), |w| {
+    }
+
+    /// The condition line `i` of the group at `group`.
+    fn line(self, group: &[usize], i: usize) -> Option<(bool, Comparison)> {
+        self.read(|g| match g.group_at(group)?.items.get(i)? {
+            RuleItem::Compare { not, cmp } => Some((*not, cmp.clone())),
+            RuleItem::Group(_) => None,
+        })
+        .flatten()
+    }
+
+    /// Changes the group at `group` (one undo step, or one per `key` while typing).
+    fn edit(self, group: &[usize], key: Option<&str>, f: impl FnOnce(&mut RuleGroup)) {
+        let here = self.step.get_value();
+        self.ed.change(key, |w| {
             if let Some(Step {
                 action: Action::If(iff),
                 ..
             }) = editing::step_mut(&mut w.steps, &here)
             {
-                if let Some((mut any, mut r)) = rows(&iff.when) {
-                    f(&mut any, &mut r);
-                    iff.when = from_rows(any, r);
+                if let Some(mut g) = RuleGroup::from_condition(&iff.when) {
+                    if let Some(target) = g.group_at_mut(group) {
+                        f(target);
+                        iff.when = g.to_condition();
+                    }
                 }
             }
         });
-    };
-    let RuleShape::Rows(n) = shape else {
+    }
+
+    /// Changes condition line `i` of the group at `group`.
+    fn edit_line(
+        self,
+        group: &[usize],
+        i: usize,
+        key: Option<&str>,
+        f: impl FnOnce(&mut bool, &mut Comparison),
+    ) {
+        self.edit(group, key, |g| {
+            if let Some(RuleItem::Compare { not, cmp }) = g.items.get_mut(i) {
+                f(not, cmp);
+            }
+        });
+    }
+
+    /// True when validation found a problem in the condition at `at` (a group path, then the
+    /// line's index).
+    fn invalid(self, at: &[usize]) -> bool {
+        let Some(Some(p)) = self.read(|g| g.problem_path(at)) else {
+            return false;
+        };
+        let key = format!("{}.{p}", self.step.read_value());
+        self.ed
+            .problems
+            .with(|all| all.iter().any(|e| e.path == key))
+    }
+}
+
+/// The IF's rule: a group of conditions (field / test / value, each with NOT) and of groups inside
+/// it, to any depth, each group with its own all / any / none choice.
+fn rule_editor(ed: Editing, path: StepPath, shape: RuleShape) -> AnyView {
+    let RuleShape::Groups(slots) = shape else {
         return view! {
-            <p class="subdued">"This rule has groups inside groups. Edit it under “Edit as JSON”."</p>
+            <p class="subdued" data-testid="rule-json-only">
+                "This rule has a NOT inside a NOT, which the form cannot show. Edit it under “Edit as JSON”."
+            </p>
         }
         .into_any();
     };
     let base = sanitize(&path.to_string());
+    let rule = Rule {
+        ed,
+        step: StoredValue::new(path),
+    };
     let list_id = format!("fields-{base}");
     let field_options = editing::known_fields()
         .into_iter()
         .map(|f| view! { <option value=f.clone()>{f.replace(['.', '_'], " ")}</option> })
         .collect_view();
-    let row_views = (0..n)
-        .map(|i| {
-            let cmp = move || read().and_then(|(_, r)| r.get(i).cloned());
-            let negated = move || cmp().is_some_and(|c| c.0);
-            let fid = format!("rule-{base}-{i}-field");
-            let oid = format!("rule-{base}-{i}-op");
-            let vid = format!("rule-{base}-{i}-value");
-            let list_id = list_id.clone();
-            let op_options = OPS.iter().map(|(v, t)| view! { <option value=*v>{*t}</option> }).collect_view();
-            view! {
-                <div class="rule-row" data-testid="rule-row">
-                    <label class="check" title="Turn this rule around">
-                        <input type="checkbox" prop:checked=negated
-                            on:change=move |ev| { let on = event_target_checked(&ev); write(&|_, r| if let Some(x) = r.get_mut(i) { x.0 = on }, None) }/>
-                        "Not"
-                    </label>
-                    <div class="field">
-                        <label class="label sr-only" for=fid.clone()>"Field"</label>
-                        <input id=fid class="input" list=list_id data-testid="rule-field" placeholder="product.category"
-                            prop:value=move || cmp().map(|c| c.1.field).unwrap_or_default()
-                            on:change=move |ev| {
-                                let v = event_target_value(&ev).trim().to_string();
-                                write(&|_, r| if let Some(x) = r.get_mut(i) { x.1.value = typed_value(&v, x.1.op, &value_text(&x.1.value)); x.1.field = v.clone(); }, None)
-                            }/>
-                    </div>
-                    <div class="field">
-                        <label class="label sr-only" for=oid.clone()>"Test"</label>
-                        <select id=oid class="input" data-testid="rule-op"
-                            prop:value=move || cmp().map(|c| op_id(&c.1)).unwrap_or("eq")
-                            on:change=move |ev| {
-                                let v = event_target_value(&ev);
-                                write(&|_, r| if let Some(x) = r.get_mut(i) {
-                                    let (op, val) = match v.as_str() {
-                                        "not_empty" => (Op::IsEmpty, json!(false)),
-                                        other => {
-                                            let op: Op = serde_json::from_value(json!(other)).unwrap_or(Op::Eq);
-                                            (op, typed_value(&x.1.field, op, &value_text(&x.1.value)))
-                                        }
-                                    };
-                                    x.1.op = op;
-                                    x.1.value = val;
-                                }, None)
-                            }>
-                            {op_options}
-                        </select>
-                    </div>
-                    <div class="field">
-                        <label class="label sr-only" for=vid.clone()>"Value"</label>
-                        <input id=vid class="input" data-testid="rule-value"
-                            prop:disabled=move || cmp().is_some_and(|c| c.1.op == Op::IsEmpty)
-                            prop:value=move || cmp().map(|c| value_text(&c.1.value)).unwrap_or_default()
-                            on:input=move |ev| {
-                                let t = event_target_value(&ev);
-                                write(&|_, r| if let Some(x) = r.get_mut(i) { x.1.value = typed_value(&x.1.field, x.1.op, &t) }, Some(format!("rule-{i}")))
-                            }/>
-                    </div>
-                    <button type="button" class="icon-button critical" aria-label="Remove this rule" title="Remove this rule"
-                        on:click=move |_| write(&|_, r| { if i < r.len() { r.remove(i); } }, None)>"✕"</button>
-                </div>
-            }
-        })
-        .collect_view();
-    let gid = format!("rule-{base}-group");
     view! {
         <fieldset class="rule-editor" data-testid="rule-editor">
             <legend>"Rule"</legend>
             <datalist id=list_id.clone()>{field_options}</datalist>
-            <div class="rule-group">
-                <label for=gid.clone()>"Run THEN when"</label>
-                <select id=gid class="input" data-testid="rule-group"
-                    prop:value=move || if read().is_some_and(|r| r.0) { "any" } else { "all" }
-                    on:change=move |ev| { let any = event_target_value(&ev) == "any"; write(&|a, _| *a = any, None) }>
-                    <option value="all">"all of these are true"</option>
-                    <option value="any">"any of these is true"</option>
+            {group_view(rule, &base, &list_id, Vec::new(), slots)}
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// `1-0` for the group at items 1 then 0; `top` for the rule itself.
+fn group_key(group: &[usize]) -> String {
+    if group.is_empty() {
+        "top".into()
+    } else {
+        group
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
+/// One group: how it combines its lines, the lines (conditions and groups, drawn recursively) and
+/// the buttons that add to it.
+fn group_view(
+    rule: Rule,
+    base: &str,
+    list_id: &str,
+    group: Vec<usize>,
+    slots: Vec<RuleSlot>,
+) -> AnyView {
+    let key = group_key(&group);
+    let top = group.is_empty();
+    let gp = StoredValue::new(group.clone());
+    let select_id = format!("rule-{base}-{key}-combine");
+    let combine = move || {
+        rule.read(|g| g.group_at(&gp.read_value()).map(|x| x.combine))
+            .flatten()
+            .unwrap_or(Combine::All)
+    };
+    let choices = Combine::CHOICES
+        .iter()
+        .map(|(_, id, words)| view! { <option value=*id>{*words}</option> })
+        .collect_view();
+    let lines = slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let mut at = group.clone();
+            at.push(i);
+            match slot {
+                RuleSlot::Compare => line_view(rule, base, list_id, gp, i, at),
+                RuleSlot::Group(inner) => {
+                    let inner_key = group_key(&at);
+                    let remove = move |_| rule.edit(&gp.read_value(), None, |g| {
+                        if i < g.items.len() {
+                            g.items.remove(i);
+                        }
+                    });
+                    view! {
+                        <div class="rule-subgroup" role="group" aria-label="Group of conditions"
+                            data-testid="rule-subgroup" data-group=inner_key>
+                            {group_view(rule, base, list_id, at, inner)}
+                            <button type="button" class="button plain critical" data-testid="remove-rule-group"
+                                on:click=remove>
+                                <span aria-hidden="true">"✕"</span>"Remove this group"
+                            </button>
+                        </div>
+                    }
+                    .into_any()
+                }
+            }
+        })
+        .collect_view();
+    let add_line = move |_| {
+        rule.edit(&gp.read_value(), None, |g| {
+            g.items.push(RuleGroup::new_compare())
+        })
+    };
+    let add_group = move |_| {
+        rule.edit(&gp.read_value(), None, |g| {
+            g.items.push(RuleGroup::new_group())
+        })
+    };
+    view! {
+        <div class="rule-group">
+            <label for=select_id.clone()>{if top { "Run THEN when" } else { "This group is true when" }}</label>
+            <select id=select_id class="input" data-testid="rule-group" data-group=key.clone()
+                prop:value=move || combine().id()
+                on:change=move |ev| {
+                    let c = Combine::from_id(&event_target_value(&ev));
+                    rule.edit(&gp.read_value(), None, |g| g.combine = c)
+                }>
+                {choices}
+            </select>
+        </div>
+        {lines}
+        <div class="rule-adds">
+            <button type="button" class="button plain" data-testid="add-rule" data-group=key.clone() on:click=add_line>
+                <span aria-hidden="true">"+"</span>"Add condition"
+            </button>
+            <button type="button" class="button plain" data-testid="add-rule-group" data-group=key on:click=add_group>
+                <span aria-hidden="true">"+"</span>"Add group"
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
+/// One condition: NOT, field, test, value and remove.
+fn line_view(
+    rule: Rule,
+    base: &str,
+    list_id: &str,
+    gp: StoredValue<Vec<usize>>,
+    i: usize,
+    at: Vec<usize>,
+) -> AnyView {
+    let ids = format!("rule-{base}-{}", group_key(&at));
+    let (fid, oid, vid) = (
+        format!("{ids}-field"),
+        format!("{ids}-op"),
+        format!("{ids}-value"),
+    );
+    let at = StoredValue::new(at);
+    let cmp = move || rule.line(&gp.read_value(), i);
+    let negated = move || cmp().is_some_and(|c| c.0);
+    let invalid = move || {
+        if rule.invalid(&at.read_value()) {
+            "true"
+        } else {
+            "false"
+        }
+    };
+    let typing_key = move || {
+        format!(
+            "{}.when.{}",
+            rule.step.read_value(),
+            group_key(&at.read_value())
+        )
+    };
+    let op_options = OPS
+        .iter()
+        .map(|(v, t)| view! { <option value=*v>{*t}</option> })
+        .collect_view();
+    view! {
+        <div class="rule-row" data-testid="rule-row">
+            <label class="check" title="Turn this condition around">
+                <input type="checkbox" data-testid="rule-not" prop:checked=negated
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        rule.edit_line(&gp.read_value(), i, None, |not, _| *not = on)
+                    }/>
+                "Not"
+            </label>
+            <div class="field">
+                <label class="label sr-only" for=fid.clone()>"Field"</label>
+                <input id=fid class="input" list=list_id.to_string() data-testid="rule-field" placeholder="product.category"
+                    aria-invalid=invalid
+                    prop:value=move || cmp().map(|c| c.1.field).unwrap_or_default()
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev).trim().to_string();
+                        rule.edit_line(&gp.read_value(), i, None, |_, c| {
+                            c.value = typed_value(&v, c.op, &value_text(&c.value));
+                            c.field = v;
+                        })
+                    }/>
+            </div>
+            <div class="field">
+                <label class="label sr-only" for=oid.clone()>"Test"</label>
+                <select id=oid class="input" data-testid="rule-op"
+                    aria-invalid=invalid
+                    prop:value=move || cmp().map(|c| op_id(&c.1)).unwrap_or("eq")
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        rule.edit_line(&gp.read_value(), i, None, |_, c| {
+                            let (op, val) = match v.as_str() {
+                                "not_empty" => (Op::IsEmpty, json!(false)),
+                                other => {
+                                    let op: Op = serde_json::from_value(json!(other)).unwrap_or(Op::Eq);
+                                    (op, typed_value(&c.field, op, &value_text(&c.value)))
+                                }
+                            };
+                            c.op = op;
+                            c.value = val;
+                        })
+                    }>
+                    {op_options}
                 </select>
             </div>
-            {row_views}
-            <button type="button" class="button plain" data-testid="add-rule"
-                on:click=move |_| write(&|_, r| r.push((false, Comparison { field: "product.category".into(), op: Op::Eq, value: json!("") })), None)>
-                <span aria-hidden="true">"+"</span>"Add rule"
-            </button>
-        </fieldset>
+            <div class="field">
+                <label class="label sr-only" for=vid.clone()>"Value"</label>
+                <input id=vid class="input" data-testid="rule-value"
+                    aria-invalid=invalid
+                    prop:disabled=move || cmp().is_some_and(|c| c.1.op == Op::IsEmpty)
+                    prop:value=move || cmp().map(|c| value_text(&c.1.value)).unwrap_or_default()
+                    on:input=move |ev| {
+                        let t = event_target_value(&ev);
+                        let key = typing_key();
+                        rule.edit_line(&gp.read_value(), i, Some(&key), |_, c| c.value = typed_value(&c.field, c.op, &t))
+                    }/>
+            </div>
+            <button type="button" class="icon-button critical" data-testid="remove-rule"
+                aria-label="Remove this condition" title="Remove this condition"
+                on:click=move |_| rule.edit(&gp.read_value(), None, |g| {
+                    if i < g.items.len() {
+                        g.items.remove(i);
+                    }
+                })>"✕"</button>
+        </div>
     }
     .into_any()
 }
