@@ -7,6 +7,7 @@
 #   e2e/sync.mjs    my workflows, sync and server share links against the real `shotline serve`
 #   e2e/editor.mjs  the step editor and its live preview
 #   e2e/flow.mjs    the whole journey: template → IF → photos + CSV → ZIP → link in a fresh browser
+#   e2e/worker-panic.mjs  a panic in the engine's worker fails one photo (or one preview), not the page
 # Exits non-zero if anything fails.
 #   scripts/test-web.sh            everything
 #   scripts/test-web.sh --no-e2e   only the component tests
@@ -25,7 +26,8 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
 echo "== web app logic (native unit tests)"
 cargo test -p shotline-web --lib
 echo "== component tests (wasm-bindgen-test, headless Chromium)"
-cargo test -p shotline-web --target wasm32-unknown-unknown --test web
+# With the engine: the worker script is not served here, so the page's fallbacks run it.
+cargo test -p shotline-web --features engine --target wasm32-unknown-unknown --test web
 
 if [ "${1:-}" = --no-e2e ]; then
   exit 0
@@ -52,3 +54,4 @@ node e2e/batch.mjs
 node e2e/sync.mjs
 node e2e/editor.mjs
 node e2e/flow.mjs
+node e2e/worker-panic.mjs

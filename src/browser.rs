@@ -166,3 +166,10 @@ pub fn go_to(path: &str) {
 pub fn intercept_navigation(hook: Option<Box<dyn Fn(&str)>>) {
     NAVIGATION.with(|n| *n.borrow_mut() = hook);
 }
+
+/// Drops `value` once the current event callback has returned. A worker's message handler that
+/// replaces its worker must not drop that handler's own closure while it runs (wasm-bindgen then
+/// throws "closure invoked recursively or after being dropped").
+pub fn drop_later<T: 'static>(value: T) {
+    wasm_bindgen_futures::spawn_local(async move { drop(value) });
+}

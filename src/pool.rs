@@ -4,12 +4,12 @@
 //! transferred (not copied) to the worker. A worker that panics or dies fails only the photo it
 //! held, and is replaced. Cancel drops the queue and replaces the busy workers (a running photo
 //! cannot be interrupted any other way). Where workers cannot start (the worker script is not
-//! served, as under the component tests), the pool runs the engine here, one photo at a time,
-//! yielding between photos.
+//! served, as under the component tests), a build with the `engine` feature runs the engine here,
+//! one photo at a time, yielding between photos; the app's own page (built without it, to stay
+//! small) fails each photo saying the worker could not start.
 
-use crate::browser::{describe, yield_to_browser};
-use crate::worker::{run_job, Job, Reply};
-use crate::zip::crc32;
+use crate::browser::{describe, drop_later, yield_to_browser};
+use crate::worker::{Job, Reply};
 use js_sys::{Array, ArrayBuffer};
 use leptos::task::spawn_local;
 use shotline_core::engine::PhotoReport;
@@ -200,7 +200,7 @@ impl Pool {
             slot.generation + 1
         };
         match self.spawn(i, generation) {
-            Ok(slot) => self.0.borrow_mut().slots[i] = slot,
+            Ok(slot) => drop_later(std::mem::replace(&mut self.0.borrow_mut().slots[i], slot)),
             Err(_) => self.go_inline(),
         }
     }
@@ -267,14 +267,16 @@ impl Pool {
         let orphans: Vec<(u64, String)> = {
             let mut inner = self.0.borrow_mut();
             inner.mode = Mode::Inline;
-            let slots = std::mem::take(&mut inner.slots);
-            slots
-                .into_iter()
+            let mut slots = std::mem::take(&mut inner.slots);
+            let orphans = slots
+                .iter_mut()
                 .filter_map(|s| {
                     s.worker.terminate();
-                    s.job
+                    s.job.take()
                 })
-                .collect()
+                .collect();
+            drop_later(slots);
+            orphans
         };
         for (id, name) in orphans {
             self.emit(Update::Finished {
@@ -380,18 +382,12 @@ impl Pool {
                 let Some(task) = task else { break };
                 pool.emit(Update::Started(task.id));
                 yield_to_browser().await;
-                let name = task.file.name();
-                let report = match crate::browser::read_bytes(&task.file).await {
-                    Ok(bytes) => run_job(
-                        &task.workflow_json,
-                        &name,
-                        bytes,
-                        task.index,
-                        &task.product_json,
-                    ),
-                    Err(e) => unreadable(&name, &e),
-                };
-                let crcs = report.artifacts.iter().map(|a| crc32(&a.bytes)).collect();
+                let report = run_here(&task).await;
+                let crcs = report
+                    .artifacts
+                    .iter()
+                    .map(|a| crate::zip::crc32(&a.bytes))
+                    .collect();
                 pool.emit(Update::Finished {
                     id: task.id,
                     report: Box::new(report),
@@ -408,6 +404,45 @@ impl Drop for Inner {
         for slot in &self.slots {
             slot.worker.terminate();
         }
+    }
+}
+
+/// One photo on this thread (the `engine` feature's fallback).
+#[cfg(feature = "engine")]
+async fn run_here(task: &Task) -> PhotoReport {
+    let name = task.file.name();
+    match crate::browser::read_bytes(&task.file).await {
+        Ok(bytes) => crate::worker::run_job(
+            &task.workflow_json,
+            &name,
+            bytes,
+            task.index,
+            &task.product_json,
+        ),
+        Err(e) => unreadable(&name, &e),
+    }
+}
+
+/// Without the engine on this thread, a photo can only be processed by a worker.
+#[cfg(not(feature = "engine"))]
+async fn run_here(task: &Task) -> PhotoReport {
+    let name = task.file.name();
+    PhotoReport::failed(
+        &name,
+        format!(
+            "{name}: photos are processed in a background worker, which could not start in this \
+             browser tab; reload the page and try again"
+        ),
+    )
+}
+
+/// A retired worker: stopped, and deaf, so a message or error event already on its way cannot
+/// reach a handler that is gone.
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.worker.set_onmessage(None);
+        self.worker.set_onerror(None);
+        self.worker.terminate();
     }
 }
 

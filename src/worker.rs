@@ -7,17 +7,15 @@
 //!                 ["done", id, report JSON, [ArrayBuffer per artifact] (transferred), [crc32 per artifact]]
 //!                 ["panic", message]                 just before the wasm instance aborts
 //! ```
+//! The same worker also answers the editor's preview requests ([`crate::previewing`]).
+//!
 //! Artifact bytes are not in the report JSON (`Artifact::bytes` is `serde(skip)`); they travel as
 //! transferred buffers, in the order of the report's artifacts, so nothing large is copied twice.
 
-use crate::zip::crc32;
 use js_sys::{Array, ArrayBuffer, Uint8Array};
-use shotline_core::engine::{run_one, PhotoReport, RunOptions};
-use shotline_core::products::Product;
-use shotline_core::{Input, Workflow};
+use shotline_core::engine::PhotoReport;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 /// What the page asks a worker to do.
 pub struct Job {
@@ -41,7 +39,7 @@ impl Job {
         a
     }
 
-    fn from_js(v: &JsValue) -> Option<Job> {
+    pub fn from_js(v: &JsValue) -> Option<Job> {
         let a: &Array = v.dyn_ref()?;
         Some(Job {
             id: a.get(0).as_f64()? as u64,
@@ -95,71 +93,96 @@ impl Reply {
     }
 }
 
-/// Runs one job: what both the worker and the page's fallback (no workers) call.
-pub fn run_job(
-    workflow_json: &str,
-    name: &str,
-    bytes: Vec<u8>,
-    index: usize,
-    product_json: &str,
-) -> PhotoReport {
-    let wf: Workflow = match serde_json::from_str(workflow_json) {
-        Ok(wf) => wf,
-        Err(e) => {
-            return PhotoReport::failed(
-                name,
-                format!("{name}: the workflow could not be read ({e})"),
-            )
-        }
-    };
-    let mut input = Input::new(name, bytes);
-    input.product = serde_json::from_str::<Product>(product_json).unwrap_or_default();
-    run_one(&wf, &input, index, &RunOptions::default())
-}
+#[cfg(feature = "engine")]
+pub use engine_side::{main, run_job};
 
-/// The worker's entry point: answers jobs until the page terminates it.
-pub fn main() {
-    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    // On wasm32 a panic aborts this instance. Say why first, so the page can fail the photo with a
-    // reason and start a fresh worker.
-    std::panic::set_hook(Box::new(|info| {
-        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-        let msg = Array::of2(&"panic".into(), &info.to_string().into());
-        let _ = scope.post_message(&msg);
-    }));
-    let reply_to = scope.clone();
-    let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-        if let Some(job) = Job::from_js(&ev.data()) {
-            answer(&reply_to, job);
-        }
-    });
-    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    on_message.forget();
-    let _ = scope.post_message(&Array::of1(&"ready".into()));
-}
+/// The worker's side: needs the engine, so only the worker binary (and the component tests, for
+/// the page's fallbacks) is built with it.
+#[cfg(feature = "engine")]
+mod engine_side {
+    use super::Job;
+    use crate::zip::crc32;
+    use js_sys::{Array, Uint8Array};
+    use shotline_core::engine::{run_one, PhotoReport, RunOptions};
+    use shotline_core::products::Product;
+    use shotline_core::{Input, Workflow};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-fn answer(scope: &DedicatedWorkerGlobalScope, job: Job) {
-    let bytes = Uint8Array::new(&job.bytes).to_vec();
-    let mut report = run_job(
-        &job.workflow_json,
-        &job.name,
-        bytes,
-        job.index,
-        &job.product_json,
-    );
-    let buffers = Array::new();
-    let crcs = Array::new();
-    for art in &mut report.artifacts {
-        let bytes = std::mem::take(&mut art.bytes);
-        crcs.push(&JsValue::from_f64(crc32(&bytes) as f64));
-        buffers.push(&Uint8Array::from(bytes.as_slice()).buffer());
+    /// Runs one job: what both the worker and the page's fallback (no workers) call.
+    pub fn run_job(
+        workflow_json: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        index: usize,
+        product_json: &str,
+    ) -> PhotoReport {
+        let wf: Workflow = match serde_json::from_str(workflow_json) {
+            Ok(wf) => wf,
+            Err(e) => {
+                return PhotoReport::failed(
+                    name,
+                    format!("{name}: the workflow could not be read ({e})"),
+                )
+            }
+        };
+        let mut input = Input::new(name, bytes);
+        input.product = serde_json::from_str::<Product>(product_json).unwrap_or_default();
+        run_one(&wf, &input, index, &RunOptions::default())
     }
-    let json = serde_json::to_string(&report).unwrap_or_default();
-    let msg = Array::new();
-    msg.push(&"done".into());
-    msg.push(&JsValue::from_f64(job.id as f64));
-    msg.push(&json.into());
-    msg.push(&buffers);
-    msg.push(&crcs);
-    let _ = scope.post_message_with_transfer(&msg, &buffers);
+
+    /// The worker's entry point: answers jobs until the page terminates it.
+    pub fn main() {
+        use crate::previewing::{self, Previewing};
+        use std::cell::RefCell;
+        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+        // On wasm32 a panic aborts this instance. Say why first, so the page can fail the photo with a
+        // reason and start a fresh worker.
+        std::panic::set_hook(Box::new(|info| {
+            let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+            let msg = Array::of2(&"panic".into(), &info.to_string().into());
+            let _ = scope.post_message(&msg);
+        }));
+        let reply_to = scope.clone();
+        let previews = RefCell::new(Previewing::default());
+        let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
+            let data = ev.data();
+            if let Some(job) = Job::from_js(&data) {
+                answer(&reply_to, job);
+            } else if let Some(req) = previewing::Request::from_js(&data) {
+                let (msg, transfer) = previews.borrow_mut().answer(req).to_js();
+                let _ = reply_to.post_message_with_transfer(&msg, &transfer);
+            }
+        });
+        scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let _ = scope.post_message(&Array::of1(&"ready".into()));
+    }
+
+    fn answer(scope: &DedicatedWorkerGlobalScope, job: Job) {
+        let bytes = Uint8Array::new(&job.bytes).to_vec();
+        let mut report = run_job(
+            &job.workflow_json,
+            &job.name,
+            bytes,
+            job.index,
+            &job.product_json,
+        );
+        let buffers = Array::new();
+        let crcs = Array::new();
+        for art in &mut report.artifacts {
+            let bytes = std::mem::take(&mut art.bytes);
+            crcs.push(&JsValue::from_f64(crc32(&bytes) as f64));
+            buffers.push(&Uint8Array::from(bytes.as_slice()).buffer());
+        }
+        let json = serde_json::to_string(&report).unwrap_or_default();
+        let msg = Array::new();
+        msg.push(&"done".into());
+        msg.push(&JsValue::from_f64(job.id as f64));
+        msg.push(&json.into());
+        msg.push(&buffers);
+        msg.push(&crcs);
+        let _ = scope.post_message_with_transfer(&msg, &buffers);
+    }
 }

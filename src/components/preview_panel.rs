@@ -2,28 +2,22 @@
 //! after the selected step with a draggable split; for an IF step, both branches side by side;
 //! and each channel's compliance badge.
 //!
-//! Work happens on a proxy of the photo (longer side ≤ 1024 px) through
-//! `shotline_core::preview::preview`, on the main thread, a short moment after the last change
-//! (so a slider drag redraws as fast as the engine allows). The compliance run (the real engine
-//! on the proxy, with each channel's export and check) follows once changes have settled.
+//! Work happens in the engine's web worker ([`crate::previewer`]) on a proxy of the photo (longer
+//! side ≤ 1024 px, [`crate::previewing::PROXY_SIDE`]), a short moment after the last change; only
+//! the latest request runs, so a slider drag redraws as fast as the engine allows and the page
+//! never waits for it. Once changes settle, the same step is rendered again from the full photo
+//! (up to [`crate::previewing::REFINE_SIDE`] px) and replaces the proxy's picture. The compliance run (the real engine on the proxy, with each channel's
+//! export and check) follows once changes have settled.
 
 use crate::components::flow_editor::Editing;
-use crate::describe;
 use crate::editing;
+use crate::previewer::Previewer;
+use crate::previewing::{Badge, Picture, Reply, Request};
 use leptos::prelude::*;
-use shotline_core::codec::{self, Limits};
-use shotline_core::facts::FileFacts;
-use shotline_core::model::Format;
-use shotline_core::preview::{self, Branch, Context, ListPath, Preview, StepPath};
-use shotline_core::products::Product;
-use shotline_core::raster::Raster;
-use shotline_core::time::Instant;
+use shotline_core::preview::{self, Branch, ListPath, StepPath};
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::{Clamped, JsCast};
-
-/// The longer side of the preview proxy, in pixels.
-pub const PROXY_SIDE: u32 = 1024;
 
 /// The bundled sample photos (public/samples/), as `(file, name)`.
 const SAMPLES: &[(&str, &str)] = &[
@@ -32,46 +26,19 @@ const SAMPLES: &[(&str, &str)] = &[
     ("shoe.jpg", "Shoe"),
 ];
 
-/// A photo ready for previews.
-struct Source {
-    name: String,
-    proxy: Raster,
-    /// The proxy as a JPEG, for the compliance run (the engine reads bytes).
-    jpeg: Vec<u8>,
-}
-
-#[derive(Clone, PartialEq)]
-struct Badge {
-    channel: String,
-    pass: bool,
-    reasons: Vec<String>,
-}
-
-fn load(name: &str, bytes: &[u8]) -> Result<Source, String> {
-    let decoded = codec::decode(name, bytes, &Limits::default()).map_err(|e| e.to_string())?;
-    let proxy = preview::proxy(&decoded.image, PROXY_SIDE).map_err(|e| e.to_string())?;
-    let jpeg =
-        codec::encode(&proxy, Format::Jpeg, 92, [255, 255, 255, 255]).map_err(|e| e.to_string())?;
-    Ok(Source {
-        name: name.to_string(),
-        proxy,
-        jpeg,
-    })
-}
-
-fn draw(canvas: Option<web_sys::HtmlCanvasElement>, img: &Raster) {
+fn draw(canvas: Option<web_sys::HtmlCanvasElement>, img: &Picture) {
     let Some(canvas) = canvas else { return };
-    canvas.set_width(img.width());
-    canvas.set_height(img.height());
+    canvas.set_width(img.width);
+    canvas.set_height(img.height);
     let ctx = canvas
         .get_context("2d")
         .ok()
         .flatten()
         .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
     let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
-        Clamped(img.as_raw()),
-        img.width(),
-        img.height(),
+        Clamped(&img.rgba),
+        img.width,
+        img.height,
     );
     if let (Some(ctx), Ok(data)) = (ctx, data) {
         let _ = ctx.put_image_data(&data, 0.0, 0.0);
@@ -79,20 +46,39 @@ fn draw(canvas: Option<web_sys::HtmlCanvasElement>, img: &Raster) {
 }
 
 /// A cheap fingerprint of a picture, so tests can tell that the preview changed.
-fn fingerprint(img: &Raster) -> u64 {
-    let raw = img.as_raw();
-    let stride = (raw.len() / 4096).max(1);
-    raw.iter()
+fn fingerprint(img: &Picture) -> u64 {
+    let stride = (img.rgba.len() / 4096).max(1);
+    img.rgba
+        .iter()
         .step_by(stride)
-        .fold(img.width() as u64 * 31 + img.height() as u64, |h, b| {
+        .fold(img.width as u64 * 31 + img.height as u64, |h, b| {
             h.wrapping_mul(1_099_511_628_211).wrapping_add(*b as u64)
         })
 }
 
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The ids of the latest request of each kind, and when the latest "show" was asked.
+#[derive(Default, Clone, Copy)]
+struct Latest {
+    load: u64,
+    show: u64,
+    show_at: f64,
+    /// The refine of the latest show, if one was asked.
+    refine: u64,
+    check: u64,
+}
+
+/// How long changes must rest before the preview is refined from the full photo.
+const REFINE_AFTER: Duration = Duration::from_millis(350);
+
 #[component]
 pub fn PreviewPanel() -> impl IntoView {
     let ed = Editing::expect();
-    let source = RwSignal::new(None::<Arc<Source>>);
+    // The photo's proxy: the "before" picture.
+    let source = RwSignal::new(None::<Arc<Picture>>);
     let status = RwSignal::new(String::from("Loading the sample photo…"));
     let sample = RwSignal::new(SAMPLES[0].0.to_string());
     let category = RwSignal::new(String::new());
@@ -104,12 +90,127 @@ pub fn PreviewPanel() -> impl IntoView {
     let taken = RwSignal::new(None::<Branch>);
     let error = RwSignal::new(None::<String>);
     let badges = RwSignal::new(None::<Vec<Badge>>);
+    let check_note = RwSignal::new(None::<String>);
     let before = NodeRef::<leptos::html::Canvas>::new();
     let after = NodeRef::<leptos::html::Canvas>::new();
     let then_c = NodeRef::<leptos::html::Canvas>::new();
     let else_c = NodeRef::<leptos::html::Canvas>::new();
     let generation = StoredValue::new(0_u64);
+    let latest = StoredValue::new(Latest::default());
     let aspect = RwSignal::new(1.0_f64);
+    let refined = RwSignal::new(false);
+    // Set below, once the previewer exists: asks for the refine of show `id`.
+    let refine_later = StoredValue::new_local(None::<std::rc::Rc<dyn Fn(u64)>>);
+
+    let on_reply = move |reply: Reply| match reply {
+        Reply::Loaded { id, picture } => {
+            if id >= latest.with_value(|l| l.load) {
+                source.set(Some(Arc::new(picture)));
+                status.set(String::new());
+            }
+        }
+        Reply::Shown {
+            id,
+            ms: engine_ms,
+            taken: t,
+            pictures,
+            refined: sharp,
+        } => {
+            let Latest {
+                show,
+                show_at,
+                refine,
+                ..
+            } = latest.get_value();
+            if id == refine && refine != 0 {
+                // The same step from the full photo: only the pictures change.
+                let mut pictures = pictures.into_iter().map(Arc::new);
+                match (t, pictures.next(), pictures.next()) {
+                    (None, Some(img), _) => draw(after.get_untracked(), &img),
+                    (Some(_), Some(a), Some(b)) => {
+                        draw(then_c.get_untracked(), &a);
+                        draw(else_c.get_untracked(), &b);
+                    }
+                    _ => {}
+                }
+                refined.set(sharp);
+                return;
+            }
+            if id != show {
+                return;
+            }
+            refined.set(false);
+            if let Some(f) = refine_later.get_value() {
+                f(id);
+            }
+            let took = now_ms() - show_at;
+            let mut pictures = pictures.into_iter().map(Arc::new);
+            match (t, pictures.next(), pictures.next()) {
+                (None, Some(img), _) => {
+                    aspect.set(img.width as f64 / img.height.max(1) as f64);
+                    mode.set("single");
+                    taken.set(None);
+                    hash.set(fingerprint(&img));
+                    // The canvas exists once the mode has rendered it.
+                    draw(after.get_untracked(), &img);
+                    let src = source.get_untracked();
+                    request_animation_frame(move || {
+                        if let Some(src) = src {
+                            draw(before.get_untracked(), &src);
+                        }
+                        draw(after.get_untracked(), &img);
+                    });
+                }
+                (Some(t), Some(a), Some(b)) => {
+                    mode.set("branches");
+                    taken.set(Some(t));
+                    hash.set(fingerprint(&a) ^ fingerprint(&b).rotate_left(1));
+                    draw(then_c.get_untracked(), &a);
+                    draw(else_c.get_untracked(), &b);
+                    request_animation_frame(move || {
+                        draw(then_c.get_untracked(), &a);
+                        draw(else_c.get_untracked(), &b);
+                    });
+                }
+                _ => {}
+            }
+            error.set(None);
+            ms.set(Some(took));
+            version.update(|v| *v += 1);
+            leptos::logging::log!(
+                "shotline preview: {took:.1} ms on the page ({engine_ms:.1} ms in the engine)"
+            );
+        }
+        Reply::Checked { id, badges: list } => {
+            if id == latest.with_value(|l| l.check) {
+                check_note.set(None);
+                badges.set(Some(list));
+            }
+        }
+        Reply::Failed { id, message } => {
+            let l = latest.get_value();
+            if id == l.refine && l.refine != 0 {
+                // The proxy's picture stays; a refine that fails is not worth a message.
+            } else if id == l.show {
+                error.set(Some(message));
+                ms.set(None);
+                version.update(|v| *v += 1);
+            } else if id == l.check {
+                check_note.set(Some(message));
+            } else if id >= l.load {
+                status.set(format!("This photo could not be shown: {message}"));
+            }
+        }
+    };
+    let previewer = StoredValue::new_local(Previewer::new(on_reply));
+
+    let load = move |name: String, bytes: Vec<u8>| {
+        previewer.with_value(|p| {
+            let id = p.next_id();
+            latest.update_value(|l| l.load = id);
+            p.request(Request::Load { id, name, bytes });
+        });
+    };
 
     let fetch_sample = move |file: String| {
         status.set("Loading the sample photo…".into());
@@ -120,11 +221,8 @@ pub fn PreviewPanel() -> impl IntoView {
                 Ok(r) => Err(format!("the sample could not be loaded ({})", r.status())),
                 Err(e) => Err(e.to_string()),
             };
-            match bytes.and_then(|b| load(&file, &b)) {
-                Ok(s) => {
-                    source.set(Some(Arc::new(s)));
-                    status.set(String::new());
-                }
+            match bytes {
+                Ok(b) => load(file, b),
                 Err(e) => status.set(format!("The sample photo could not be shown: {e}")),
             }
         });
@@ -139,15 +237,8 @@ pub fn PreviewPanel() -> impl IntoView {
         status.set("Reading your photo…".into());
         leptos::task::spawn_local(async move {
             let name = file.name();
-            let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await;
-            match buf
-                .map_err(crate::browser::describe)
-                .and_then(|b| load(&name, &js_sys::Uint8Array::new(&b).to_vec()))
-            {
-                Ok(s) => {
-                    source.set(Some(Arc::new(s)));
-                    status.set(String::new());
-                }
+            match crate::browser::read_bytes(&file).await {
+                Ok(b) => load(name, b),
                 Err(e) => status.set(format!("This photo could not be read: {e}")),
             }
         });
@@ -161,103 +252,77 @@ pub fn PreviewPanel() -> impl IntoView {
         })
     });
 
+    let workflow_json = move || serde_json::to_string(&ed.wf.get_untracked()).unwrap_or_default();
+
     let compute = move || {
         let Some(src) = source.get_untracked() else {
             return;
         };
-        let wf = ed.wf.get_untracked();
-        let mut product = Product::default();
-        let cat = category.get_untracked();
-        if !cat.trim().is_empty() {
-            product.set("category", cat.trim());
-        }
-        let file = FileFacts::new(&src.name, src.jpeg.len(), Some(Format::Jpeg));
-        let ctx = Context {
-            product: &product,
-            file: &file,
-        };
-        draw(before.get_untracked(), &src.proxy);
+        draw(before.get_untracked(), &src);
         let Some(path) = target.get_untracked() else {
             mode.set("empty");
             return;
         };
-        let t = Instant::now();
-        let result = preview::preview(&wf, &src.proxy, &path, ctx);
-        let took = t.elapsed().as_secs_f64() * 1000.0;
-        match result {
-            Ok(Preview::Single(img)) => {
-                aspect.set(img.width() as f64 / img.height().max(1) as f64);
-                mode.set("single");
-                taken.set(None);
-                // The canvas exists once the mode has rendered it.
-                draw(after.get_untracked(), &img);
-                hash.set(fingerprint(&img));
-                let img = Arc::new(img);
-                let src = src.clone();
-                request_animation_frame(move || {
-                    draw(before.get_untracked(), &src.proxy);
-                    draw(after.get_untracked(), &img);
-                });
-                error.set(None);
-            }
-            Ok(Preview::Branches {
-                then,
-                otherwise,
-                taken: t,
-            }) => {
-                mode.set("branches");
-                taken.set(Some(t));
-                hash.set(fingerprint(&then) ^ fingerprint(&otherwise).rotate_left(1));
-                let (a, b) = (Arc::new(then), Arc::new(otherwise));
-                draw(then_c.get_untracked(), &a);
-                draw(else_c.get_untracked(), &b);
-                request_animation_frame(move || {
-                    draw(then_c.get_untracked(), &a);
-                    draw(else_c.get_untracked(), &b);
-                });
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-        ms.set(Some(took));
-        version.update(|v| *v += 1);
-        leptos::logging::log!(
-            "shotline preview: {took:.1} ms for {}×{} proxy at {path}",
-            src.proxy.width(),
-            src.proxy.height()
-        );
+        previewer.with_value(|p| {
+            let id = p.next_id();
+            latest.update_value(|l| {
+                l.show = id;
+                l.show_at = now_ms();
+                l.refine = 0;
+            });
+            p.request(Request::Show {
+                id,
+                workflow_json: workflow_json(),
+                path: path.to_string(),
+                category: category.get_untracked(),
+                refine: false,
+            });
+        });
     };
 
+    // After show `shown` has come back, and if nothing newer was asked meanwhile, the same step
+    // again from the full photo.
+    refine_later.set_value(Some(std::rc::Rc::new(move |shown: u64| {
+        set_timeout(
+            move || {
+                if latest.with_value(|l| l.show) != shown {
+                    return;
+                }
+                let Some(path) = target.get_untracked() else {
+                    return;
+                };
+                previewer.with_value(|p| {
+                    let id = p.next_id();
+                    latest.update_value(|l| l.refine = id);
+                    p.request(Request::Show {
+                        id,
+                        workflow_json: workflow_json(),
+                        path: path.to_string(),
+                        category: category.get_untracked(),
+                        refine: true,
+                    });
+                });
+            },
+            REFINE_AFTER,
+        );
+    })));
+
     let check = move || {
-        let Some(src) = source.get_untracked() else {
-            return;
-        };
-        let wf = ed.wf.get_untracked();
-        if !shotline_core::validate::validate(&wf).is_empty() {
+        if source.with_untracked(Option::is_none) {
             return;
         }
-        let mut input = shotline_core::Input::new(src.name.clone(), src.jpeg.clone());
-        let cat = category.get_untracked();
-        if !cat.trim().is_empty() {
-            input.product.set("category", cat.trim());
+        if !shotline_core::validate::validate(&ed.wf.get_untracked()).is_empty() {
+            return;
         }
-        let report = shotline_core::run_one(&wf, &input, 1, &Default::default());
-        let list = report
-            .artifacts
-            .iter()
-            .filter_map(|a| a.compliance.as_ref())
-            .map(|c| Badge {
-                channel: describe::channel(c.channel).to_string(),
-                pass: c.pass,
-                reasons: c
-                    .rules
-                    .iter()
-                    .filter(|r| !r.pass)
-                    .map(|r| r.detail.clone())
-                    .collect(),
-            })
-            .collect();
-        badges.set(Some(list));
+        previewer.with_value(|p| {
+            let id = p.next_id();
+            latest.update_value(|l| l.check = id);
+            p.request(Request::Check {
+                id,
+                workflow_json: workflow_json(),
+                category: category.get_untracked(),
+            });
+        });
     };
 
     // Recompute a moment after anything the preview depends on changes; only the latest
@@ -321,11 +386,13 @@ pub fn PreviewPanel() -> impl IntoView {
             data-mode=move || mode.get()
             data-version=move || version.get().to_string()
             data-hash=move || hash.get().to_string()
-            data-ms=move || ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()>
+            data-ms=move || ms.get().map(|m| format!("{m:.1}")).unwrap_or_default()
+            data-refined=move || refined.get().to_string()>
             <div class="preview-head">
                 <h3>"Live preview"</h3>
                 <span class="subdued preview-time" data-testid="preview-time">
                     {move || ms.get().map(|m| format!("{m:.0} ms"))}
+                    {move || refined.get().then_some(" · full detail")}
                 </span>
             </div>
             <div class="preview-controls">
@@ -399,7 +466,7 @@ pub fn PreviewPanel() -> impl IntoView {
             <div class="compliance" data-testid="compliance">
                 <h4>"Marketplace checks"</h4>
                 {move || match badges.get() {
-                    None => view! { <p class="subdued">"Checking…"</p> }.into_any(),
+                    None => view! { <p class="subdued">{move || check_note.get().map_or_else(|| "Checking…".to_string(), |n| format!("The checks could not run: {n}"))}</p> }.into_any(),
                     Some(list) if list.is_empty() => view! {
                         <p class="subdued">"No channel checks in this workflow. Add a Channels step to see them."</p>
                     }.into_any(),

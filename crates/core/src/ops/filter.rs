@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::ops::{check_range, Problem};
 use crate::raster::Raster;
+#[cfg(feature = "photon")]
 use photon_rs::PhotonImage;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -89,6 +90,7 @@ fn is_known(name: &str) -> bool {
 }
 
 /// Runs photon's implementation of `name`. The names were checked against `FILTERS` first.
+#[cfg(feature = "photon")]
 fn run_photon(img: &mut PhotonImage, name: &str) {
     use photon_rs::{filters, monochrome};
     match name {
@@ -105,6 +107,23 @@ fn run_photon(img: &mut PhotonImage, name: &str) {
         // monochromes). Its unknown-name fallback (mauve) is never reached: names are validated.
         other => filters::filter(img, other),
     }
+}
+
+/// The whole picture with photon's look `name` at full strength (RGBA, same size).
+#[cfg(feature = "photon")]
+fn looks(img: &Raster, name: &str) -> Result<Vec<u8>> {
+    let (w, h) = img.dimensions();
+    let mut photon = PhotonImage::new(img.as_raw().to_vec(), w, h);
+    run_photon(&mut photon, name);
+    Ok(photon.get_raw_pixels())
+}
+
+/// Without photon-rs (the web page's own build, which never runs a workflow) a filter cannot run.
+#[cfg(not(feature = "photon"))]
+fn looks(_img: &Raster, name: &str) -> Result<Vec<u8>> {
+    Err(Error::op(format!(
+        "the \"{name}\" filter is not available in this build of Shotline (built without photon-rs)"
+    )))
 }
 
 /// Runs `filter` in place.
@@ -124,10 +143,7 @@ pub fn apply(img: &mut Raster, p: &Filter) -> Result<()> {
     if img.is_empty() || p.strength <= 0.0 {
         return Ok(());
     }
-    let (w, h) = img.dimensions();
-    let mut photon = PhotonImage::new(img.as_raw().to_vec(), w, h);
-    run_photon(&mut photon, &p.name);
-    let filtered = photon.get_raw_pixels();
+    let filtered = looks(img, &p.name)?;
     if filtered.len() != img.as_raw().len() {
         return Err(Error::op(format!(
             "the \"{}\" filter returned an image of the wrong size",
