@@ -144,7 +144,7 @@ async function main() {
     const hashAfter = await page.getByTestId('preview').getAttribute('data-hash');
     const ms = await page.getByTestId('preview').getAttribute('data-ms');
     check(hashBefore !== hashAfter, 'moving the slider changed the preview');
-    console.log(`       preview after a slider move (1024 px proxy, main thread): ${ms} ms`);
+    console.log(`       preview after a slider move (1024 px proxy, in the engine worker, round trip): ${ms} ms`);
     const brightness = await adjust.locator('[data-field=brightness] input[type=number]').inputValue();
     check(Number(brightness) > 0, `the number box shows the slider's value (${brightness})`);
 

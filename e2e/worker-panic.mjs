@@ -113,6 +113,12 @@ async function main() {
     await page.getByTestId('preview-error').waitFor({ timeout: 30_000 });
     const previewError = (await page.getByTestId('preview-error').textContent()) ?? '';
     check(previewError.includes('the preview engine stopped') && previewError.includes('a test panic'), `the preview says the engine stopped (${previewError})`);
+    // The replacement worker gets the photo again, which must not ask for the same preview (and
+    // stop the engine again, over and over).
+    const settled = Number(await preview.getAttribute('data-version'));
+    await page.waitForTimeout(2000);
+    const later = Number(await preview.getAttribute('data-version'));
+    check(later === settled, `the preview does not retry on its own (version ${settled} → ${later})`);
     await page.screenshot({ path: path.join(out, '41-worker-panic-preview.png'), fullPage: true });
     const before = Number(await preview.getAttribute('data-version'));
     await page.getByTestId('preview-category').fill('Mugs');

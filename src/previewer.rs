@@ -45,8 +45,8 @@ struct Inner {
     in_flight: Option<u64>,
     /// Waiting requests: load, show, check (sent in that order).
     pending: [Option<Request>; 3],
-    /// The last photo loaded, for a replacement worker.
-    photo: Option<(String, Vec<u8>)>,
+    /// The last photo loaded (its request id, name and bytes), for a replacement worker.
+    photo: Option<(u64, String, Vec<u8>)>,
     next_id: u64,
     on_reply: Rc<dyn Fn(Reply)>,
     #[cfg(feature = "engine")]
@@ -96,8 +96,8 @@ impl Previewer {
     pub fn request(&self, req: Request) {
         let start = {
             let mut inner = self.0.borrow_mut();
-            if let Request::Load { name, bytes, .. } = &req {
-                inner.photo = Some((name.clone(), bytes.clone()));
+            if let Request::Load { id, name, bytes } = &req {
+                inner.photo = Some((*id, name.clone(), bytes.clone()));
             }
             let i = slot_of(&req);
             inner.pending[i] = Some(req);
@@ -196,13 +196,12 @@ impl Previewer {
                 message: format!("the preview engine stopped ({message})"),
             });
         }
+        // Under its first id: the page already shows that photo, so the answer changes nothing
+        // there (and asks for no new preview that could stop the engine again).
         let resend = {
-            let mut inner = self.0.borrow_mut();
-            let photo = inner.photo.clone();
-            let id = inner.next_id + 1;
-            inner.next_id = id;
-            match (&inner.pending[0], photo) {
-                (None, Some((name, bytes))) => Some(Request::Load { id, name, bytes }),
+            let inner = self.0.borrow();
+            match (&inner.pending[0], inner.photo.clone()) {
+                (None, Some((id, name, bytes))) => Some(Request::Load { id, name, bytes }),
                 _ => None,
             }
         };

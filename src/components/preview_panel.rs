@@ -64,6 +64,8 @@ fn now_ms() -> f64 {
 #[derive(Default, Clone, Copy)]
 struct Latest {
     load: u64,
+    /// The load whose photo is shown (a replacement worker gets it again under the same id).
+    shown_load: u64,
     show: u64,
     show_at: f64,
     /// The refine of the latest show, if one was asked.
@@ -104,7 +106,9 @@ pub fn PreviewPanel() -> impl IntoView {
 
     let on_reply = move |reply: Reply| match reply {
         Reply::Loaded { id, picture } => {
-            if id >= latest.with_value(|l| l.load) {
+            let l = latest.get_value();
+            if id >= l.load && id != l.shown_load {
+                latest.update_value(|l| l.shown_load = id);
                 source.set(Some(Arc::new(picture)));
                 status.set(String::new());
             }
