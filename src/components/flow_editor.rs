@@ -1116,7 +1116,7 @@ fn logo_control(
     };
     let hint_id = format!("{id}-hint");
     view! {
-        <div class="control wide logo" data-field=field data-testid="field">
+        <div class="control wide logo-field" data-field=field data-testid="field">
             <label class="label" for=id.clone()>{label}</label>
             <div class="logo-row">
                 {move || match src() {
