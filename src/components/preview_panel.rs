@@ -258,30 +258,38 @@ pub fn PreviewPanel() -> impl IntoView {
 
     let workflow_json = move || serde_json::to_string(&ed.wf.get_untracked()).unwrap_or_default();
 
-    let compute = move || {
-        let Some(src) = source.get_untracked() else {
-            return;
-        };
-        draw(before.get_untracked(), &src);
-        let Some(path) = target.get_untracked() else {
-            mode.set("empty");
-            return;
-        };
+    // Asks for the selected step: on the proxy, or (`refine`) from the full photo.
+    let ask_show = move |path: StepPath, refine: bool| {
         previewer.with_value(|p| {
             let id = p.next_id();
             latest.update_value(|l| {
-                l.show = id;
-                l.show_at = now_ms();
-                l.refine = 0;
+                if refine {
+                    l.refine = id;
+                } else {
+                    l.show = id;
+                    l.show_at = now_ms();
+                    l.refine = 0;
+                }
             });
             p.request(Request::Show {
                 id,
                 workflow_json: workflow_json(),
                 path: path.to_string(),
                 category: category.get_untracked(),
-                refine: false,
+                refine,
             });
         });
+    };
+
+    let compute = move || {
+        let Some(src) = source.get_untracked() else {
+            return;
+        };
+        draw(before.get_untracked(), &src);
+        match target.get_untracked() {
+            Some(path) => ask_show(path, false),
+            None => mode.set("empty"),
+        }
     };
 
     // After show `shown` has come back, and if nothing newer was asked meanwhile, the same step
@@ -289,23 +297,11 @@ pub fn PreviewPanel() -> impl IntoView {
     refine_later.set_value(Some(std::rc::Rc::new(move |shown: u64| {
         set_timeout(
             move || {
-                if latest.with_value(|l| l.show) != shown {
-                    return;
+                if latest.with_value(|l| l.show) == shown {
+                    if let Some(path) = target.get_untracked() {
+                        ask_show(path, true);
+                    }
                 }
-                let Some(path) = target.get_untracked() else {
-                    return;
-                };
-                previewer.with_value(|p| {
-                    let id = p.next_id();
-                    latest.update_value(|l| l.refine = id);
-                    p.request(Request::Show {
-                        id,
-                        workflow_json: workflow_json(),
-                        path: path.to_string(),
-                        category: category.get_untracked(),
-                        refine: true,
-                    });
-                });
             },
             REFINE_AFTER,
         );
