@@ -13,6 +13,8 @@
 #   scripts/test-web.sh --no-e2e   only the component tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase prints the clock and the time since this script started (CI has 90 minutes in all).
+phase() { printf '== [%s, +%dm%02ds] %s\n' "$(date +%T)" $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 SHOTLINE_NEED_BROWSER=1 scripts/setup.sh
@@ -23,9 +25,9 @@ export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=120
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
-echo "== web app logic (native unit tests)"
+phase "web app logic (native unit tests)"
 cargo test -p shotline-web --lib
-echo "== component tests (wasm-bindgen-test, headless Chromium)"
+phase "component tests (wasm-bindgen-test, headless Chromium)"
 # With the engine: the worker script is not served here, so the page's fallbacks run it.
 cargo test -p shotline-web --features engine --target wasm32-unknown-unknown --test web
 
@@ -37,21 +39,24 @@ fi
 # tests above (dependencies and the engine are optimised in dev too, see Cargo.toml), which keeps CI
 # well inside its time. SHOTLINE_E2E_RELEASE=1 tests the release build that scripts/start.sh serves.
 if [ "${SHOTLINE_E2E_RELEASE:-0}" = 1 ]; then
-  echo "== release build"
+  phase "release build"
   scripts/build-web.sh
 else
-  echo "== dev build"
+  phase "dev build"
   trunk build
 fi
-echo "== server for the sync end-to-end test"
-cargo build -p shotline-server
-echo "== end-to-end (playwright-core, headless Chromium)"
+phase "server for the sync end-to-end test"
+# The same command as scripts/test.sh's native tests, so after them it builds nothing: the test build
+# already linked target/debug/shotline. (`cargo build -p shotline-server` would not reuse it: the
+# server's dev-dependencies turn on tokio features, and without them tokio and everything above it,
+# hyper, axum, sqlx, reqwest, would compile a second time.)
+cargo test --workspace --exclude shotline-web --no-run
+phase "end-to-end (playwright-core, headless Chromium)"
 if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
-node e2e/run.mjs
-node e2e/batch.mjs
-node e2e/sync.mjs
-node e2e/editor.mjs
-node e2e/flow.mjs
-node e2e/worker-panic.mjs
+for script in run batch sync editor flow worker-panic; do
+  phase "e2e/$script.mjs"
+  node "e2e/$script.mjs"
+done
+phase "web app tests passed"
