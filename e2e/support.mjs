@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -15,15 +16,27 @@ const MIME = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.json': 'application/json',
+  '.onnx': 'application/octet-stream',
 };
 
-/** Serves `dir` on a loopback port (unknown paths get index.html, as the app routes itself). */
-export function serve(dir) {
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Serves `dir` on a loopback port (unknown paths get index.html, as the app routes itself), and,
+ * as `shotline serve` does, the cut-out model at /models/u2netp.onnx (from models/, where
+ * scripts/fetch-model.sh puts it). `mounts` adds other URL prefixes → directories.
+ */
+export function serve(dir, mounts = {}) {
+  const all = { '/models/': path.join(ROOT, 'models'), ...mounts };
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');
-      let file = path.normalize(path.join(dir, decodeURIComponent(url.pathname)));
-      if (!file.startsWith(dir)) throw new Error('outside dist');
+      const pathname = decodeURIComponent(url.pathname);
+      const mount = Object.keys(all).find((prefix) => pathname.startsWith(prefix));
+      const base = mount ? all[mount] : dir;
+      let file = path.normalize(path.join(base, mount ? pathname.slice(mount.length) : pathname));
+      if (!file.startsWith(base)) throw new Error('outside the served folder');
+      if (mount && !(await stat(file).catch(() => null))?.isFile()) throw new Error('not found');
       if (!(await stat(file).catch(() => null))?.isFile()) {
         if (path.extname(file)) throw new Error('not found');
         file = path.join(dir, 'index.html');

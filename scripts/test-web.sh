@@ -8,6 +8,8 @@
 #   e2e/editor.mjs  the step editor and its live preview
 #   e2e/flow.mjs    the whole journey: template → IF → photos + CSV → ZIP → link in a fresh browser
 #   e2e/worker-panic.mjs  a panic in the engine's worker fails one photo (or one preview), not the page
+#   e2e/cutout.mjs  the neural cut-out in the workers: lazy model download with progress, IoU floor in
+#                   WASM on the rendered scenes, and a clear failure when the model is missing
 # Exits non-zero if anything fails.
 #   scripts/test-web.sh            everything
 #   scripts/test-web.sh --no-e2e   only the component tests
@@ -55,7 +57,7 @@ phase "end-to-end (playwright-core, headless Chromium)"
 if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
-for script in run batch sync editor flow worker-panic; do
+for script in run batch sync editor flow worker-panic cutout; do
   phase "e2e/$script.mjs"
   node "e2e/$script.mjs"
 done

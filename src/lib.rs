@@ -32,6 +32,7 @@ pub mod api;
 pub mod app;
 pub mod browser;
 pub mod components;
+pub mod cutout_model;
 pub mod describe;
 pub mod editing;
 pub mod files;

@@ -9,6 +9,7 @@
 //! small) fails each photo saying the worker could not start.
 
 use crate::browser::{describe, drop_later, yield_to_browser};
+use crate::cutout_model::ModelNews;
 use crate::worker::{Job, Reply};
 use js_sys::{Array, ArrayBuffer};
 use leptos::task::spawn_local;
@@ -38,9 +39,11 @@ pub struct Task {
     pub product_json: String,
 }
 
-/// What happened to a task.
+/// What happened to a task, or to the workers' cut-out model.
 pub enum Update {
     Started(u64),
+    /// A worker's news about the background-removal model (first batch that needs it).
+    Model(ModelNews),
     Finished {
         id: u64,
         report: Box<PhotoReport>,
@@ -215,6 +218,10 @@ impl Pool {
 
     fn on_message(&self, i: usize, generation: u64, data: JsValue) {
         if !self.current(i, generation) {
+            return;
+        }
+        if let Some(news) = ModelNews::from_js(&data) {
+            self.emit(Update::Model(news));
             return;
         }
         match Reply::from_js(&data) {
@@ -418,6 +425,8 @@ async fn run_here(task: &Task) -> PhotoReport {
             bytes,
             task.index,
             &task.product_json,
+            // On the page's own thread there is no model: `auto` uses the colour key.
+            None,
         ),
         Err(e) => unreadable(&name, &e),
     }

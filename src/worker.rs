@@ -103,7 +103,7 @@ mod engine_side {
     use super::Job;
     use crate::zip::crc32;
     use js_sys::{Array, Uint8Array};
-    use shotline_core::engine::{run_one, PhotoReport, RunOptions};
+    use shotline_core::engine::{run_one, PhotoReport, RunOptions, Segmenter};
     use shotline_core::products::Product;
     use shotline_core::{Input, Workflow};
     use wasm_bindgen::prelude::*;
@@ -111,12 +111,15 @@ mod engine_side {
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     /// Runs one job: what both the worker and the page's fallback (no workers) call.
+    /// `segmenter`: the neural model for `remove_background` (or why it is missing), when the
+    /// workflow wants it; `None` leaves `auto` to the colour key.
     pub fn run_job(
         workflow_json: &str,
         name: &str,
         bytes: Vec<u8>,
         index: usize,
         product_json: &str,
+        segmenter: Option<&dyn Segmenter>,
     ) -> PhotoReport {
         let wf: Workflow = match serde_json::from_str(workflow_json) {
             Ok(wf) => wf,
@@ -129,7 +132,11 @@ mod engine_side {
         };
         let mut input = Input::new(name, bytes);
         input.product = serde_json::from_str::<Product>(product_json).unwrap_or_default();
-        run_one(&wf, &input, index, &RunOptions::default())
+        let opts = RunOptions {
+            segmenter,
+            ..Default::default()
+        };
+        run_one(&wf, &input, index, &opts)
     }
 
     /// The worker's entry point: answers jobs until the page terminates it.
@@ -149,7 +156,10 @@ mod engine_side {
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
             if let Some(job) = Job::from_js(&data) {
-                answer(&reply_to, job);
+                // The page sends a worker its next photo only after this one's answer, so jobs
+                // never overlap, even while the first one waits for the model.
+                let scope = reply_to.clone();
+                wasm_bindgen_futures::spawn_local(async move { answer(&scope, job).await });
             } else if let Some(req) = previewing::Request::from_js(&data) {
                 let (msg, transfer) = previews.borrow_mut().answer(req).to_js();
                 let _ = reply_to.post_message_with_transfer(&msg, &transfer);
@@ -160,15 +170,38 @@ mod engine_side {
         let _ = scope.post_message(&Array::of1(&"ready".into()));
     }
 
-    fn answer(scope: &DedicatedWorkerGlobalScope, job: Job) {
+    async fn answer(scope: &DedicatedWorkerGlobalScope, job: Job) {
+        use crate::cutout_model::{known, segmenter_for, Pending};
+        let wants_model = Workflow::from_json(&job.workflow_json)
+            .map(|wf| wf.wants_segmenter())
+            .unwrap_or(false);
         let bytes = Uint8Array::new(&job.bytes).to_vec();
-        let mut report = run_job(
-            &job.workflow_json,
-            &job.name,
-            bytes,
-            job.index,
-            &job.product_json,
-        );
+        let run = |bytes, segmenter: Option<&dyn Segmenter>| {
+            run_job(
+                &job.workflow_json,
+                &job.name,
+                bytes,
+                job.index,
+                &job.product_json,
+                segmenter,
+            )
+        };
+        let mut report = match (wants_model, known()) {
+            (false, _) => run(bytes, None),
+            (true, Some(model)) => run(bytes, Some(&*model)),
+            // The model is fetched only when a cut-out really asks for it; then this photo
+            // runs again with it.
+            (true, None) => {
+                let pending = Pending::default();
+                let first = run(bytes.clone(), Some(&pending));
+                if pending.asked() {
+                    let model = segmenter_for(scope).await;
+                    run(bytes, Some(&*model))
+                } else {
+                    first
+                }
+            }
+        };
         let buffers = Array::new();
         let crcs = Array::new();
         for art in &mut report.artifacts {

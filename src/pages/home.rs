@@ -6,6 +6,7 @@ use crate::browser::{now, ObjectUrl};
 use crate::components::drop_zone::DropZone;
 use crate::components::photo_result::PhotoCard;
 use crate::components::workflow_picker::WorkflowPicker;
+use crate::cutout_model::ModelNews;
 use crate::files;
 use crate::library::MyWorkflows;
 use crate::pool::{Mode, Pool, Task, Update as PoolUpdate};
@@ -71,6 +72,8 @@ pub fn HomePage() -> impl IntoView {
     let next_id = StoredValue::new(0u64);
     let busy = Signal::derive(move || run.with(Option::is_some));
 
+    let model = RwSignal::new(None::<ModelNews>);
+
     let on_update = move |update: PoolUpdate, mode: Mode| {
         engine.set(if mode == Mode::Inline {
             "page"
@@ -78,6 +81,17 @@ pub fn HomePage() -> impl IntoView {
             "workers"
         });
         let id = match &update {
+            PoolUpdate::Model(news) => {
+                // Every worker loads its own copy: once one is ready (or one failed), another's
+                // progress does not take the line back to "loading".
+                let settled = model.with_untracked(|m| {
+                    matches!(m, Some(ModelNews::Ready { .. } | ModelNews::Failed(_)))
+                });
+                if !(settled && matches!(news, ModelNews::Loading { .. })) {
+                    model.set(Some(news.clone()));
+                }
+                return;
+            }
             PoolUpdate::Started(id) | PoolUpdate::Finished { id, .. } => *id,
         };
         let Some(item) = items.with_untracked(|all| all.iter().find(|i| i.id == id).cloned())
@@ -88,6 +102,7 @@ pub fn HomePage() -> impl IntoView {
             return;
         }
         match update {
+            PoolUpdate::Model(_) => {}
             PoolUpdate::Started(_) => item.stage.set(Stage::Processing),
             PoolUpdate::Finished { report, crcs, .. } => {
                 let result = into_result(id, *report, &crcs, item.before.clone());
@@ -307,6 +322,7 @@ pub fn HomePage() -> impl IntoView {
                 <DropZone on_files=on_files disabled=busy/>
                 <ProductsPicker products=products notice=notice disabled=busy/>
                 <RunProgress run=run clock=clock on_cancel=Callback::new(cancel)/>
+                {move || model.get().map(|news| view! { <ModelLine news=news/> })}
                 {move || {
                     notice
                         .get()
@@ -400,6 +416,33 @@ fn ItemCard(item: Item) -> impl IntoView {
             }
             .into_any()
         }
+    }
+}
+
+/// How the workers' background-removal model is doing (shown from the first batch that needs it).
+#[component]
+fn ModelLine(news: ModelNews) -> impl IntoView {
+    let (state, class) = match news {
+        ModelNews::Loading { .. } => ("loading", "model-status"),
+        ModelNews::Ready { .. } => ("ready", "model-status subdued"),
+        ModelNews::Failed(_) => ("failed", "model-status error"),
+    };
+    let bar = match news {
+        ModelNews::Loading { loaded, total } if total > 0 => Some(view! {
+            <progress
+                class="model-bar"
+                aria-label="Background-removal model downloaded"
+                max=total.to_string()
+                value=loaded.to_string()
+            ></progress>
+        }),
+        _ => None,
+    };
+    view! {
+        <div class=class data-testid="model-status" data-state=state role="status" aria-live="polite">
+            {bar}
+            <p>{news.describe()}</p>
+        </div>
     }
 }
 

@@ -231,6 +231,13 @@ pub fn border_stats(img: &Raster) -> ([f64; 3], f64, f64) {
     (mean, std, strays)
 }
 
+/// Whether the photo's border is one plain colour (a studio backdrop, of any brightness): its
+/// luma varies by less than 12 levels and under 8 % of it strays more than 40 levels from the mean.
+pub fn plain_border(img: &Raster) -> bool {
+    let (_, std, strays) = border_stats(img);
+    std < 12.0 && strays < 0.08
+}
+
 fn classify_backdrop(img: &Raster) -> Backdrop {
     let (mean, std, strays) = border_stats(img);
     if std >= 12.0 || strays >= 0.08 {

@@ -277,4 +277,41 @@ impl Workflow {
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Workflow)).unwrap_or_default()
     }
+
+    /// Whether a run may ask the host for its neural model: an enabled `remove_background` step
+    /// (at any depth of IF blocks) with method `auto` or `neural`. Hosts load the model (seconds,
+    /// megabytes) only for such workflows.
+    pub fn wants_segmenter(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps.iter().filter(|s| s.enabled).any(|s| match &s.action {
+                Action::RemoveBackground(p) => p.method != ops::remove_background::Method::ColorKey,
+                Action::If(b) => any(&b.then) || any(&b.otherwise),
+                _ => false,
+            })
+        }
+        any(&self.steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wf(steps: &str) -> Workflow {
+        Workflow::from_json(&format!(r#"{{"schema":1,"name":"t","steps":{steps}}}"#))
+            .expect("workflow")
+    }
+
+    #[test]
+    fn only_cut_outs_that_may_use_the_model_want_it() {
+        assert!(wf(r#"[{"type":"remove_background"}]"#).wants_segmenter());
+        assert!(wf(r#"[{"type":"remove_background","method":"neural"}]"#).wants_segmenter());
+        assert!(!wf(r#"[{"type":"remove_background","method":"color_key"}]"#).wants_segmenter());
+        assert!(!wf(r#"[{"type":"remove_background","enabled":false}]"#).wants_segmenter());
+        assert!(!wf(r#"[{"type":"resize","width":100,"height":100}]"#).wants_segmenter());
+        let nested = r#"[{"type":"if","when":{"field":"product.category","op":"eq","value":"Mugs"},
+            "then":[],"else":[{"type":"if","when":{"field":"image.width","op":"gt","value":10},
+            "then":[{"type":"remove_background","method":"neural"}]}]}]"#;
+        assert!(wf(nested).wants_segmenter());
+    }
 }

@@ -179,6 +179,7 @@ impl ServeArgs {
             database_url: self.database_url.filter(|u| !u.is_empty()),
             config,
             segmenter,
+            model_file: self.model.path,
         }
     }
 }

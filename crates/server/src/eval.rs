@@ -24,8 +24,9 @@ pub struct EvalArgs {
     /// Folder of masks, one per photo with the same stem (`0001.jpg` ↔ `0001.png`); white = subject.
     #[arg(long)]
     masks: PathBuf,
-    /// Only this method: `color_key`, `model` (the raw network, as rembg) or `refined` (the
-    /// default cut-out). All three when absent.
+    /// Only this method: `color_key`, `model` (the raw network, as rembg), `refined` (the
+    /// model with refinement) or `auto` (what a workflow's `remove_background` does by default:
+    /// the colour key on plain backdrops, else `refined`). All four when absent.
     #[arg(long)]
     method: Option<String>,
     /// Print one JSON document (per-method means and per-photo rows) instead of tables.
@@ -48,6 +49,7 @@ enum Method {
     ColorKey,
     Model,
     Refined(String, Refine),
+    Auto,
 }
 
 impl Method {
@@ -56,6 +58,7 @@ impl Method {
             Method::ColorKey => "color_key",
             Method::Model => "model",
             Method::Refined(n, _) => n,
+            Method::Auto => "auto",
         }
     }
 }
@@ -158,6 +161,8 @@ fn decode(path: &Path) -> anyhow::Result<Raster> {
 struct Precomputed<'a> {
     map: &'a [f32],
     refine: &'a Refine,
+    /// Whether the engine asked for the mask (`auto` may use the colour key instead).
+    asked: std::sync::atomic::AtomicBool,
 }
 
 impl Segmenter for Precomputed<'_> {
@@ -165,6 +170,7 @@ impl Segmenter for Precomputed<'_> {
         "u2netp"
     }
     fn segment(&self, img: &Raster) -> shotline_core::Result<Vec<u8>> {
+        self.asked.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(refine::refine(self.map, SIDE, img, self.refine))
     }
 }
@@ -176,12 +182,14 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<i32> {
             Method::ColorKey,
             Method::Model,
             Method::Refined("refined".into(), Refine::default()),
+            Method::Auto,
         ],
         Some("color_key") => vec![Method::ColorKey],
+        Some("auto") => vec![Method::Auto],
         Some("model") => vec![Method::Model],
         Some("refined") => vec![Method::Refined("refined".into(), Refine::default())],
         Some(other) => {
-            anyhow::bail!("unknown method `{other}`; use color_key, model or refined")
+            anyhow::bail!("unknown method `{other}`; use color_key, model, refined or auto")
         }
     };
     for v in &args.variants {
@@ -246,12 +254,36 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<i32> {
                         Err(e) => (vec![0; img.pixel_count()], 0.0, Some(e.to_string())),
                     }
                 }
+                Method::Auto => {
+                    let Some((map, ms)) = &inference else {
+                        anyhow::bail!("the model is not loaded");
+                    };
+                    let refine = Refine::default();
+                    let seg = Precomputed {
+                        map,
+                        refine: &refine,
+                        asked: Default::default(),
+                    };
+                    let mut out = img.clone();
+                    let p = RemoveBackground::default();
+                    let r = remove_background::apply(&mut out, &p, Some(&seg));
+                    // The inference counts only where the model was used.
+                    let ms = if seg.asked.into_inner() { *ms } else { 0.0 };
+                    match r {
+                        Ok(()) => (out.alpha(), ms, None),
+                        Err(e) => (vec![0; img.pixel_count()], ms, Some(e.to_string())),
+                    }
+                }
                 Method::Model | Method::Refined(..) => {
                     let Some((map, ms)) = &inference else {
                         anyhow::bail!("the model is not loaded");
                     };
                     if let Method::Refined(_, r) = m {
-                        let seg = Precomputed { map, refine: r };
+                        let seg = Precomputed {
+                            map,
+                            refine: r,
+                            asked: Default::default(),
+                        };
                         let mut out = img.clone();
                         let p = RemoveBackground {
                             method: RbMethod::Neural,

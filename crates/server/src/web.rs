@@ -20,13 +20,28 @@ pub struct ServeOptions {
     pub config: Config,
     /// The neural cut-out model, loaded by the caller (see `cli::load_model`).
     pub segmenter: Option<std::sync::Arc<shotline_cutout::Cutout>>,
+    /// The model's ONNX file, served at [`MODEL_PATH`] to the browser's engine workers.
+    pub model_file: PathBuf,
 }
+
+/// Where the web app's engine worker fetches the cut-out model from (src/worker.rs).
+pub const MODEL_PATH: &str = "/models/u2netp.onnx";
 
 /// The whole app: `/healthz`, the API, and static files from `dist` with `index.html` for app
 /// routes (`/s/{slug}` among them).
 pub fn router(state: AppState, dist: PathBuf) -> Router {
+    app(state, dist, None)
+}
+
+/// [`router`], plus the cut-out model file at [`MODEL_PATH`] when given. A missing file is a 404
+/// there (not the app's index.html), so the worker can say the model is not installed.
+pub fn app(state: AppState, dist: PathBuf, model_file: Option<PathBuf>) -> Router {
     let index = dist.join("index.html");
-    Router::new()
+    let mut routes = Router::new();
+    if let Some(file) = model_file {
+        routes = routes.route_service(MODEL_PATH, ServeFile::new(file));
+    }
+    routes
         .route("/healthz", axum::routing::get(api::healthz))
         .with_state(state.clone())
         .nest("/api/v1", api::router(state))
@@ -62,7 +77,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(opts.addr).await?;
     let local = listener.local_addr()?;
     println!("Shotline is running at http://{local}/");
-    axum::serve(listener, router(state, opts.dist))
+    axum::serve(listener, app(state, opts.dist, Some(opts.model_file)))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopping: finishing running jobs");

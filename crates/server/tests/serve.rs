@@ -363,3 +363,27 @@ async fn two_processes_share_one_postgres() {
         assert_eq!(run["report"]["ok"], 1);
     }
 }
+
+/// The browser's engine worker fetches the cut-out model from the server: the file given with
+/// `--model`, byte for byte; a 404 (not the app's index.html) when it is not installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_file_is_served_to_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.onnx");
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&model, &bytes).unwrap();
+    let server = start(dir.path(), None, &["--model", model.to_str().unwrap()]);
+    let r = reqwest::get(format!("{}/models/u2netp.onnx", server.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    drop(server);
+
+    let missing = dir.path().join("nowhere.onnx");
+    let server = start(dir.path(), None, &["--model", missing.to_str().unwrap()]);
+    let r = reqwest::get(format!("{}/models/u2netp.onnx", server.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "a missing model is a 404, not index.html");
+}

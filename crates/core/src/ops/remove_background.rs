@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
-    /// The neural model when the host provides one, else `color_key`.
+    /// On a plain backdrop (a uniform border), `color_key`: exact on studio shots and many times
+    /// faster. Elsewhere, or where the colour key finds no subject, the host's model; without a
+    /// model, `color_key`.
     #[default]
     Auto,
     /// Keys out a plain (or smoothly graded) studio backdrop. Works offline, everywhere.
@@ -106,7 +108,17 @@ pub fn apply(
             "remove_background: the neural background-removal model is not available here; \
              use method \"color_key\", which works offline on plain backdrops",
         )),
-        (Method::Neural | Method::Auto, Some(s)) => neural(img, p, s),
+        (Method::Auto, Some(s)) => {
+            if crate::facts::plain_border(img) {
+                let mut keyed = img.clone();
+                if color_key(&mut keyed, p).is_ok() {
+                    *img = keyed;
+                    return Ok(());
+                }
+            }
+            neural(img, p, s)
+        }
+        (Method::Neural, Some(s)) => neural(img, p, s),
         (Method::ColorKey, _) | (Method::Auto, None) => color_key(img, p),
     }
 }
@@ -967,13 +979,14 @@ mod tests {
         }
     }
 
-    /// `auto` uses the host's model when there is one; `neural` without one says what to do.
+    /// `neural` uses the host's model; without one it says what to do.
     #[test]
     fn neural_method() {
         let scene = testutil::render(&Spec::default());
         let mut img = scene.img.clone();
         let fake = Fake(scene.mask.clone());
         let p = RemoveBackground {
+            method: Method::Neural,
             feather: 0.0,
             ..Default::default()
         };
@@ -988,6 +1001,55 @@ mod tests {
         assert!(e.to_string().contains("color_key"), "{e}");
         let e = apply(&mut scene.img.clone(), &p, Some(&Fake(vec![0; 3]))).unwrap_err();
         assert!(e.to_string().contains("wrong size"), "{e}");
+    }
+
+    /// A model that notes whether it was asked.
+    struct Asked(Vec<u8>, std::sync::atomic::AtomicBool);
+    impl Segmenter for Asked {
+        fn name(&self) -> &str {
+            "asked"
+        }
+        fn segment(&self, _: &Raster) -> Result<Vec<u8>> {
+            self.1.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok(self.0.clone())
+        }
+    }
+
+    /// `auto`: on a plain backdrop the colour key (the model is not even asked); on a busy one,
+    /// the model; with no model at all, the colour key.
+    #[test]
+    fn auto_keys_studio_shots_and_asks_the_model_elsewhere() {
+        let plain = testutil::render(&Spec::default());
+        let model = Asked(plain.mask.clone(), Default::default());
+        let mut img = plain.img.clone();
+        apply(&mut img, &RemoveBackground::default(), Some(&model)).unwrap();
+        assert!(
+            !model.1.into_inner(),
+            "the model was asked about a studio shot"
+        );
+        assert!(plain.iou(&img.alpha()) > 0.95);
+
+        let busy = testutil::render(&Spec {
+            backdrop: Bd::Vertical([10, 10, 10], [250, 250, 250]),
+            ..Default::default()
+        });
+        assert!(!crate::facts::plain_border(&busy.img));
+        let model = Asked(busy.mask.clone(), Default::default());
+        let mut img = busy.img.clone();
+        let p = RemoveBackground {
+            feather: 0.0,
+            ..Default::default()
+        };
+        apply(&mut img, &p, Some(&model)).unwrap();
+        assert!(
+            model.1.into_inner(),
+            "the model was not asked about a busy photo"
+        );
+        assert_eq!(img.alpha(), busy.mask);
+
+        let mut img = plain.img.clone();
+        apply(&mut img, &RemoveBackground::default(), None).unwrap();
+        assert!(plain.iou(&img.alpha()) > 0.95);
     }
 
     #[test]
