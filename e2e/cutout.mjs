@@ -193,6 +193,7 @@ async function main() {
         lines.some((l) => /^loading: Loading the background-removal model: [\d.]+ MB of 4\.6 MB \(\d+%\)/.test(l)),
         'the download shows its progress (MB of 4.6 MB, %)',
       );
+      check(lines.some((l) => /^loading: Preparing the background-removal model/.test(l)), 'then that it is preparing it');
       check(/^ready: Background-removal model ready \(loaded in [\d.]+ s\)/.test(lines.at(-1) ?? ''), 'then says the model is ready');
       check(modelRequests.length >= 1, `the workers fetched the model (${modelRequests.length} request(s))`);
 

@@ -44,6 +44,7 @@ export function serve(dir, mounts = {}) {
       const body = await readFile(file);
       res.writeHead(200, {
         'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': body.length,
         'cache-control': 'no-store',
       });
       res.end(body);

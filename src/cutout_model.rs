@@ -68,6 +68,11 @@ impl ModelNews {
     /// The line the Run screen shows.
     pub fn describe(&self) -> String {
         match self {
+            // Downloaded; tract is planning the network (a few seconds in a worker).
+            ModelNews::Loading { loaded, total } if *total > 0 && loaded >= total => format!(
+                "Preparing the background-removal model ({} downloaded)",
+                megabytes(*total)
+            ),
             ModelNews::Loading { loaded, total } if *total > 0 => format!(
                 "Loading the background-removal model: {} of {} ({}%)",
                 megabytes(*loaded),
@@ -297,6 +302,14 @@ mod tests {
         assert_eq!(
             n.describe(),
             "Loading the background-removal model: 2.3 MB of 4.6 MB (50%)"
+        );
+        let n = ModelNews::Loading {
+            loaded: 4_574_861,
+            total: 4_574_861,
+        };
+        assert_eq!(
+            n.describe(),
+            "Preparing the background-removal model (4.6 MB downloaded)"
         );
         let n = ModelNews::Ready { ms: 1234 };
         assert_eq!(
