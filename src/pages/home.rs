@@ -82,12 +82,21 @@ pub fn HomePage() -> impl IntoView {
         });
         let id = match &update {
             PoolUpdate::Model(news) => {
-                // Every worker loads its own copy: once one is ready (or one failed), another's
-                // progress does not take the line back to "loading".
-                let settled = model.with_untracked(|m| {
-                    matches!(m, Some(ModelNews::Ready { .. } | ModelNews::Failed(_)))
+                // Every worker loads its own copy: the line shows the one furthest along, so a
+                // second worker starting its download does not take it back to 0 %, nor back to
+                // "loading" once one is ready (or failed).
+                let behind = model.with_untracked(|m| match (m, news) {
+                    (
+                        Some(ModelNews::Ready { .. } | ModelNews::Failed(_)),
+                        ModelNews::Loading { .. },
+                    ) => true,
+                    (
+                        Some(ModelNews::Loading { loaded: shown, .. }),
+                        ModelNews::Loading { loaded, .. },
+                    ) => loaded < shown,
+                    _ => false,
                 });
-                if !(settled && matches!(news, ModelNews::Loading { .. })) {
+                if !behind {
                     model.set(Some(news.clone()));
                 }
                 return;
