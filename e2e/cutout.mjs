@@ -80,12 +80,17 @@ async function runPhotos(page, workflowName, names) {
     })),
   );
   await page.getByTestId('file-input').setInputFiles(files);
-  await page.waitForFunction(
+  await allDone(page, files.length);
+}
+
+/** Waits until `n` photo cards are done and the batch's progress line is gone. */
+function allDone(page, n) {
+  return page.waitForFunction(
     (n) =>
       document.querySelectorAll('[data-testid=photo-result]').length >= n &&
       !document.querySelector('[data-testid=photo-result]:is([data-status=queued],[data-status=processing])') &&
       !document.querySelector('[data-testid=progress]')?.textContent,
-    files.length,
+    n,
     { timeout: 300_000, polling: 250 },
   );
 }
@@ -178,14 +183,7 @@ async function main() {
         );
       check(await shown, 'the model line appears once a photo needs the model');
       await page.screenshot({ path: path.join(out, 'cutout-01-loading.png'), fullPage: true });
-      await page.waitForFunction(
-        (n) =>
-          document.querySelectorAll('[data-testid=photo-result]').length >= n &&
-          !document.querySelector('[data-testid=photo-result]:is([data-status=queued],[data-status=processing])') &&
-          !document.querySelector('[data-testid=progress]')?.textContent,
-        SCENES.length,
-        { timeout: 300_000, polling: 250 },
-      );
+      await allDone(page, SCENES.length);
       console.log(`${SCENES.length} neural cut-outs in ${Date.now() - t0} ms (model download and load included)`);
       const lines = await page.evaluate(() => window.__modelLines);
       console.log(`       model line: ${lines.join(' → ')}`);

@@ -87,9 +87,17 @@ impl ModelNews {
                 "Background-removal model ready (loaded in {:.1} s)",
                 f64::from(*ms) / 1000.0
             ),
-            ModelNews::Failed(why) => format!(
-                "{why}. Steps that need it fail; the colour key (method \"color_key\") still works."
-            ),
+            ModelNews::Failed(why) => {
+                let mut chars = why.chars();
+                let first: String = chars
+                    .next()
+                    .map(|c| c.to_uppercase().collect())
+                    .unwrap_or_default();
+                format!(
+                    "{first}{}. Steps that need it fail; the colour key (method \"color_key\") still works.",
+                    chars.as_str()
+                )
+            }
         }
     }
 }
@@ -317,6 +325,9 @@ mod tests {
             "Background-removal model ready (loaded in 1.2 s)"
         );
         let n = ModelNews::Failed("the model could not be loaded (HTTP 404)".into());
+        assert!(n
+            .describe()
+            .starts_with("The model could not be loaded (HTTP 404). "));
         assert!(n.describe().contains("color_key"));
     }
 }
