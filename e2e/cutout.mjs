@@ -1,7 +1,8 @@
 // End-to-end check of the neural cut-out in the browser: the engine workers fetch U²-Net-p
 // (models/u2netp.onnx) the first time a workflow needs it, show the download's progress, and cut
 // out the product scenes in fixtures/scenes in WASM; each cut-out's alpha meets the same IoU floor
-// against the exact mask as the native test (crates/cutout/tests/cutout.rs). Then, with the model
+// against the exact mask as the native test (crates/cutout/tests/cutout.rs). The editor's live
+// preview of a neural step fetches the model the same way and shows the cut-out. Then, with the model
 // missing (HTTP 404), the step fails with a reason that names the colour key, and a colour-key
 // workflow still works. Screenshots go to test-artifacts/. Exits non-zero on any failure.
 //
@@ -133,6 +134,39 @@ async function iouInPage(page, href, maskUrl) {
   );
 }
 
+/** The editor's "after" picture: alpha at the corners and centre, and the transparent share. */
+async function previewAlpha(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid=preview-after]');
+    if (!c || !c.width) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const at = (x, y) => d[(y * c.width + x) * 4 + 3];
+    let clear = 0;
+    for (let i = 3; i < d.length; i += 4) clear += d[i] < 128;
+    const [w, h] = [c.width - 1, c.height - 1];
+    return {
+      w: c.width,
+      h: c.height,
+      corners: [at(0, 0), at(w, 0), at(0, h), at(w, h)],
+      centre: at(w >> 1, h >> 1),
+      clear: clear / (c.width * c.height),
+    };
+  });
+}
+
+/** Opens the editor on a seeded workflow and waits for its preview (or its error). */
+async function openEditor(page, base, id) {
+  await page.goto(`${base}workflows/${id}`);
+  await page.getByTestId('flow-editor').waitFor({ timeout: 30_000 });
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-testid=preview]')?.getAttribute('data-ms') ||
+      document.querySelector('[data-testid=preview-error]'),
+    null,
+    { timeout: 300_000, polling: 250 },
+  );
+}
+
 async function main() {
   if (!existsSync(path.join(dist, 'index.html'))) {
     throw new Error(`${dist}/index.html is missing: run trunk build (or scripts/build-web.sh) first`);
@@ -216,7 +250,37 @@ async function main() {
       await context.close();
     }
 
-    // 2. The model cannot be had: the step says why and points to the colour key, which works.
+    // 2. The editor's live preview of a neural cut-out: the preview worker fetches the model too
+    //    (with the same progress line), then shows the cut-out of the sample photo.
+    {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await seed(context, [workflow('Neural preview (e2e)', 'neural')]);
+      const page = await context.newPage();
+      await recordModelLines(page);
+      const errors = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+      page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+      const t0 = Date.now();
+      await openEditor(page, base, 'local-e2e-0');
+      const failed = await page.getByTestId('preview-error').textContent().catch(() => null);
+      check(!failed, `the editor previews the neural cut-out${failed ? ` (${failed})` : ''}`);
+      console.log(`       first preview with the model: ${Date.now() - t0} ms (model download and load included)`);
+      const lines = await page.evaluate(() => window.__modelLines);
+      console.log(`       model line in the editor: ${lines.join(' → ')}`);
+      check(lines.some((l) => l.startsWith('loading: ')), 'the preview shows the model loading');
+      check((await page.getByTestId('model-status').count()) === 0, 'and the line goes once the model is ready');
+      const a = await previewAlpha(page);
+      console.log(`       preview ${a?.w}×${a?.h}: corners α ${a?.corners}, centre α ${a?.centre}, ${((a?.clear ?? 0) * 100).toFixed(0)} % transparent`);
+      check(a && a.corners.every((v) => v === 0), 'the backdrop around the product is transparent in the preview');
+      check(a && a.centre === 255, 'the product in the middle stays');
+      check(a && a.clear > 0.3 && a.clear < 0.95, 'a plausible share of the photo is cut away');
+      await page.getByTestId('preview').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(out, 'cutout-04-editor-preview.png'), fullPage: false });
+      check(errors.length === 0, `no console errors${errors.length ? `:\n    ${errors.join('\n    ')}` : ''}`);
+      await context.close();
+    }
+
+    // 3. The model cannot be had: the step says why and points to the colour key, which works.
     {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       await context.route('**/models/u2netp.onnx', (route) =>
@@ -246,7 +310,16 @@ async function main() {
       check(/colour key/.test((await line.textContent()) ?? ''), 'and that the colour key still works');
       await page.screenshot({ path: path.join(out, 'cutout-03-no-model.png'), fullPage: true });
 
-      await page.getByTestId('clear').click();
+      // The editor's preview of that step says the same.
+      await openEditor(page, base, 'local-e2e-0');
+      const previewWhy = (await page.getByTestId('preview-error').textContent().catch(() => '')) ?? '';
+      check(
+        /could not be loaded/.test(previewWhy) && /color_key/.test(previewWhy),
+        `the editor's preview says the model could not be loaded and names color_key (${previewWhy})`,
+      );
+      await page.goto(base);
+      await page.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
+
       await runPhotos(page, 'Colour key (e2e)', ['mug']);
       check((await card(page, 'mug').getAttribute('data-status')) === 'ok', 'a colour-key workflow still works');
       // `auto` on a studio shot (plain backdrop) uses the colour key and never needs the model.

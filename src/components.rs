@@ -4,6 +4,7 @@ pub mod conflict_card;
 pub mod copy_button;
 pub mod drop_zone;
 pub mod flow_editor;
+pub mod model_line;
 pub mod my_workflows;
 pub mod photo_result;
 pub mod preview_panel;

@@ -568,9 +568,9 @@ pub enum Hint {
 }
 
 const METHODS: &[(&str, &str)] = &[
-    ("auto", "Automatic"),
+    ("auto", "Automatic (studio backdrop or AI model)"),
     ("color_key", "Plain studio backdrop"),
-    ("neural", "AI model (server)"),
+    ("neural", "AI model (any photo)"),
 ];
 const SHADOW_KINDS: &[(&str, &str)] = &[
     ("contact", "Contact (under the product)"),

@@ -158,6 +158,10 @@ impl Previewer {
             return;
         }
         if let Some(reply) = Reply::from_js(&data) {
+            if matches!(reply, Reply::Model(_)) {
+                // News while the request in flight waits for the model.
+                return self.emit(reply);
+            }
             self.0.borrow_mut().in_flight = None;
             self.emit(reply);
             self.pump();
@@ -280,7 +284,7 @@ impl Previewer {
         let me = self.clone();
         leptos::task::spawn_local(async move {
             crate::browser::yield_to_browser().await;
-            let reply = me.0.borrow_mut().here.answer(req);
+            let reply = me.0.borrow_mut().here.answer(req, None);
             me.0.borrow_mut().in_flight = None;
             me.emit(reply);
             me.pump();

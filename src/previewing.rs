@@ -17,6 +17,7 @@
 //! same step at up to [`REFINE_SIDE`] px from the full photo, so fine detail (edges, text) is
 //! judged on a sharp picture.
 
+use crate::cutout_model::ModelNews;
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use serde::{Deserialize, Serialize};
 use shotline_core::preview::Branch;
@@ -91,6 +92,9 @@ pub enum Reply {
         id: u64,
         message: String,
     },
+    /// How the background-removal model is coming along: a preview that needs it waits for the
+    /// worker to fetch it (no request id; the request it holds is answered after).
+    Model(ModelNews),
 }
 
 impl Request {
@@ -198,6 +202,7 @@ impl Reply {
             | Reply::Shown { id, .. }
             | Reply::Checked { id, .. }
             | Reply::Failed { id, .. } => *id,
+            Reply::Model(_) => 0,
         }
     }
 
@@ -239,6 +244,7 @@ impl Reply {
                 a.push(&JsValue::from_f64(*id as f64));
                 a.push(&message.into());
             }
+            Reply::Model(news) => return (news.to_js(), transfer),
         }
         (a, transfer)
     }
@@ -247,6 +253,9 @@ impl Reply {
     pub fn from_js(v: &JsValue) -> Option<Reply> {
         let a: &Array = v.dyn_ref()?;
         let kind = a.get(0).as_string()?;
+        if kind == "model" {
+            return ModelNews::from_js(v).map(Reply::Model);
+        }
         let id = a.get(1).as_f64()? as u64;
         match kind.as_str() {
             "loaded" => Some(Reply::Loaded {
@@ -293,6 +302,7 @@ mod engine_side {
     use super::{Badge, Picture, Reply, Request, PROXY_SIDE, REFINE_SIDE};
     use crate::describe;
     use shotline_core::codec::{self, Limits};
+    use shotline_core::engine::{MaskCache, RunOptions, Segmenter};
     use shotline_core::facts::FileFacts;
     use shotline_core::model::{Format, Workflow};
     use shotline_core::preview::{self, Context, Preview, StepPath};
@@ -330,14 +340,20 @@ mod engine_side {
         serde_json::from_str(json).map_err(|e| format!("the workflow could not be read ({e})"))
     }
 
-    /// Answers preview requests; keeps the last loaded photo.
+    /// Answers preview requests; keeps the last loaded photo, and the model's masks of the last
+    /// few pictures a cut-out saw, so a change after the cut-out previews without a new inference.
     #[derive(Default)]
     pub struct Previewing {
         photo: Option<Photo>,
+        masks: MaskCache,
     }
 
     impl Previewing {
-        pub fn answer(&mut self, req: Request) -> Reply {
+        /// `segmenter`: the neural model for `remove_background` steps, if the host has it (as
+        /// in a run; without one `auto` uses the colour key and `neural` says it is missing).
+        pub fn answer(&mut self, req: Request, segmenter: Option<&dyn Segmenter>) -> Reply {
+            let cached = segmenter.map(|s| self.masks.with(s));
+            let segmenter = cached.as_ref().map(|c| c as &dyn Segmenter);
             let id = req.id();
             let result = match req {
                 Request::Load { name, bytes, .. } => self
@@ -349,13 +365,13 @@ mod engine_side {
                     category,
                     refine,
                     ..
-                } => self.show(id, &workflow_json, &path, &category, refine),
+                } => self.show(id, &workflow_json, &path, &category, refine, segmenter),
                 Request::Check {
                     workflow_json,
                     category,
                     ..
                 } => self
-                    .check(&workflow_json, &category)
+                    .check(&workflow_json, &category, segmenter)
                     .map(|badges| Reply::Checked { id, badges }),
             };
             result.unwrap_or_else(|message| Reply::Failed { id, message })
@@ -395,6 +411,7 @@ mod engine_side {
             path: &str,
             category: &str,
             refine: bool,
+            segmenter: Option<&dyn Segmenter>,
         ) -> Result<Reply, String> {
             let photo = self.photo()?;
             let wf = workflow(workflow_json)?;
@@ -404,6 +421,7 @@ mod engine_side {
             let ctx = Context {
                 product: &product,
                 file: &file,
+                segmenter,
             };
             let (img, refined) = match (&photo.sharp, refine) {
                 (Some(sharp), true) => (sharp, true),
@@ -435,7 +453,12 @@ mod engine_side {
         }
 
         /// The real engine on the proxy, with each channel's export and check.
-        fn check(&self, workflow_json: &str, category: &str) -> Result<Vec<Badge>, String> {
+        fn check(
+            &self,
+            workflow_json: &str,
+            category: &str,
+            segmenter: Option<&dyn Segmenter>,
+        ) -> Result<Vec<Badge>, String> {
             let photo = self.photo()?;
             let wf = workflow(workflow_json)?;
             if !shotline_core::validate::validate(&wf).is_empty() {
@@ -443,7 +466,11 @@ mod engine_side {
             }
             let mut input = shotline_core::Input::new(photo.name.clone(), photo.jpeg.clone());
             input.product = product(category);
-            let report = shotline_core::run_one(&wf, &input, 1, &Default::default());
+            let opts = RunOptions {
+                segmenter,
+                ..Default::default()
+            };
+            let report = shotline_core::run_one(&wf, &input, 1, &opts);
             Ok(report
                 .artifacts
                 .iter()

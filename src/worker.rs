@@ -152,7 +152,7 @@ mod engine_side {
             let _ = scope.post_message(&msg);
         }));
         let reply_to = scope.clone();
-        let previews = RefCell::new(Previewing::default());
+        let previews = std::rc::Rc::new(RefCell::new(Previewing::default()));
         let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
             if let Some(job) = Job::from_js(&data) {
@@ -161,13 +161,43 @@ mod engine_side {
                 let scope = reply_to.clone();
                 wasm_bindgen_futures::spawn_local(async move { answer(&scope, job).await });
             } else if let Some(req) = previewing::Request::from_js(&data) {
-                let (msg, transfer) = previews.borrow_mut().answer(req).to_js();
-                let _ = reply_to.post_message_with_transfer(&msg, &transfer);
+                // The page sends the next preview request only after this one's answer.
+                let (scope, previews) = (reply_to.clone(), previews.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let reply = preview(&scope, &previews, req).await;
+                    let (msg, transfer) = reply.to_js();
+                    let _ = scope.post_message_with_transfer(&msg, &transfer);
+                });
             }
         });
         scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
         let _ = scope.post_message(&Array::of1(&"ready".into()));
+    }
+
+    /// Answers a preview request. A cut-out in it that asks for the model (`neural`, or `auto` off
+    /// a plain backdrop) waits for this worker to fetch it, as a run does; the page hears the
+    /// progress, then the answer.
+    async fn preview(
+        scope: &DedicatedWorkerGlobalScope,
+        previews: &std::cell::RefCell<crate::previewing::Previewing>,
+        req: crate::previewing::Request,
+    ) -> crate::previewing::Reply {
+        use crate::cutout_model::{known, segmenter_for, Pending};
+        use crate::previewing::Request;
+        if let Some(model) = known() {
+            return previews.borrow_mut().answer(req, Some(&*model));
+        }
+        let again = (!matches!(req, Request::Load { .. })).then(|| req.clone());
+        let pending = Pending::default();
+        let first = previews.borrow_mut().answer(req, Some(&pending));
+        match again {
+            Some(req) if pending.asked() => {
+                let model = segmenter_for(scope).await;
+                previews.borrow_mut().answer(req, Some(&*model))
+            }
+            _ => first,
+        }
     }
 
     async fn answer(scope: &DedicatedWorkerGlobalScope, job: Job) {

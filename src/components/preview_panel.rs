@@ -10,6 +10,8 @@
 //! export and check) follows once changes have settled.
 
 use crate::components::flow_editor::Editing;
+use crate::components::model_line::ModelLine;
+use crate::cutout_model::ModelNews;
 use crate::editing;
 use crate::previewer::Previewer;
 use crate::previewing::{Badge, Picture, Reply, Request};
@@ -93,6 +95,8 @@ pub fn PreviewPanel() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let badges = RwSignal::new(None::<Vec<Badge>>);
     let check_note = RwSignal::new(None::<String>);
+    // The background-removal model, while a preview waits for the worker to fetch it.
+    let model = RwSignal::new(None::<ModelNews>);
     let before = NodeRef::<leptos::html::Canvas>::new();
     let after = NodeRef::<leptos::html::Canvas>::new();
     let then_c = NodeRef::<leptos::html::Canvas>::new();
@@ -191,6 +195,10 @@ pub fn PreviewPanel() -> impl IntoView {
                 badges.set(Some(list));
             }
         }
+        Reply::Model(news) => match news {
+            ModelNews::Ready { .. } => model.set(None),
+            news => model.set(Some(news)),
+        },
         Reply::Failed { id, message } => {
             let l = latest.get_value();
             if id == l.refine && l.refine != 0 {
@@ -416,6 +424,7 @@ pub fn PreviewPanel() -> impl IntoView {
                 </div>
             </div>
             {move || (!status.get().is_empty()).then(|| view! { <p class="subdued" role="status">{status.get()}</p> })}
+            {move || model.get().map(|news| view! { <ModelLine news=news/> })}
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="preview-error">{format!("This step cannot be previewed: {e}")}</p> })}
             <p class="preview-caption">
                 {move || match step_name() {

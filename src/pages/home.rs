@@ -4,6 +4,7 @@
 
 use crate::browser::{now, ObjectUrl};
 use crate::components::drop_zone::DropZone;
+use crate::components::model_line::ModelLine;
 use crate::components::photo_result::PhotoCard;
 use crate::components::workflow_picker::WorkflowPicker;
 use crate::cutout_model::ModelNews;
@@ -425,33 +426,6 @@ fn ItemCard(item: Item) -> impl IntoView {
             }
             .into_any()
         }
-    }
-}
-
-/// How the workers' background-removal model is doing (shown from the first batch that needs it).
-#[component]
-fn ModelLine(news: ModelNews) -> impl IntoView {
-    let (state, class) = match news {
-        ModelNews::Loading { .. } => ("loading", "model-status"),
-        ModelNews::Ready { .. } => ("ready", "model-status subdued"),
-        ModelNews::Failed(_) => ("failed", "model-status error"),
-    };
-    let bar = match news {
-        ModelNews::Loading { loaded, total } if total > 0 => Some(view! {
-            <progress
-                class="model-bar"
-                aria-label="Background-removal model downloaded"
-                max=total.to_string()
-                value=loaded.to_string()
-            ></progress>
-        }),
-        _ => None,
-    };
-    view! {
-        <div class=class data-testid="model-status" data-state=state role="status" aria-live="polite">
-            {bar}
-            <p>{news.describe()}</p>
-        </div>
     }
 }
 

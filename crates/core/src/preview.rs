@@ -8,6 +8,7 @@
 //! channel step shows the channel's image. Pure: the same code can move into a web worker.
 
 use crate::channels::Channel;
+use crate::engine::Segmenter;
 use crate::error::{Error, Result};
 use crate::facts::{Facts, FileFacts, ImageFacts};
 use crate::model::{Action, Step, Workflow};
@@ -146,11 +147,13 @@ pub enum Preview {
     },
 }
 
-/// The photo's product data and file facts, which conditions read.
-#[derive(Debug, Clone, Copy)]
+/// The photo's product data and file facts, which conditions read, and the host's neural
+/// cut-out (if it has one) for `remove_background` steps, as in a run.
+#[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub product: &'a Product,
     pub file: &'a FileFacts,
+    pub segmenter: Option<&'a dyn Segmenter>,
 }
 
 /// Runs `wf` on `img` up to and including the step at `upto` (see the module doc).
@@ -192,7 +195,11 @@ pub fn preview(wf: &Workflow, img: &Raster, upto: &StepPath, ctx: Context<'_>) -
                 taken,
             })
         }
-        Action::Channel(c) if step.enabled => Ok(Preview::Single(channel_image(c.channel, &img)?)),
+        Action::Channel(c) if step.enabled => Ok(Preview::Single(channel_image(
+            c.channel,
+            &img,
+            ctx.segmenter,
+        )?)),
         _ => {
             run_steps(std::slice::from_ref(step), &mut img, ctx)?;
             Ok(Preview::Single(img))
@@ -211,7 +218,11 @@ fn holds(when: &crate::condition::Condition, img: &Raster, ctx: Context<'_>) -> 
 }
 
 /// The channel's image: its preset steps on a copy of `img`.
-fn channel_image(channel: Channel, img: &Raster) -> Result<Raster> {
+fn channel_image(
+    channel: Channel,
+    img: &Raster,
+    segmenter: Option<&dyn Segmenter>,
+) -> Result<Raster> {
     let mut copy = img.clone();
     run_steps(
         &channel.preset_steps(),
@@ -219,6 +230,7 @@ fn channel_image(channel: Channel, img: &Raster) -> Result<Raster> {
         Context {
             product: &Product::default(),
             file: &FileFacts::new("preview", 0, None),
+            segmenter,
         },
     )?;
     Ok(copy)
@@ -239,7 +251,7 @@ fn run_steps(steps: &[Step], img: &mut Raster, ctx: Context<'_>) -> Result<()> {
             }
             // Picture actions exactly as a run does them; exports, copy and the like leave it as it is.
             other => {
-                crate::engine::apply_picture(other, img, None)?;
+                crate::engine::apply_picture(other, img, ctx.segmenter)?;
             }
         }
     }
@@ -281,7 +293,11 @@ mod tests {
     }
 
     fn ctx<'a>(product: &'a Product, file: &'a FileFacts) -> Context<'a> {
-        Context { product, file }
+        Context {
+            product,
+            file,
+            segmenter: None,
+        }
     }
 
     /// Paths print as validation errors write them and parse back.
@@ -398,5 +414,54 @@ mod tests {
             .is_inside(&step));
         assert!(!ListPath::root().branch(1, Branch::Then).is_inside(&step));
         assert!(!ListPath::root().is_inside(&step));
+    }
+
+    /// A model that cuts out the middle box of [`photo`].
+    struct BoxModel;
+
+    impl Segmenter for BoxModel {
+        fn name(&self) -> &str {
+            "box"
+        }
+        fn segment(&self, img: &Raster) -> Result<Vec<u8>> {
+            let (w, h) = img.dimensions();
+            Ok((0..w * h)
+                .map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    if (10..30).contains(&x) && (5..15).contains(&y) {
+                        255
+                    } else {
+                        0
+                    }
+                })
+                .collect())
+        }
+    }
+
+    /// A neural cut-out previews with the host's model, in a plain step and inside a channel;
+    /// without a model it says so, as a run does.
+    #[test]
+    fn neural_cut_outs_preview_with_the_hosts_model() {
+        let w = wf(r##"{"schema":1,"name":"x","steps":[
+            {"type":"remove_background","method":"neural","feather":0},
+            {"type":"background","color":"#FF0000"}]}"##);
+        let (p, f) = (Product::default(), FileFacts::new("a.jpg", 1, None));
+        let with = Context {
+            segmenter: Some(&BoxModel),
+            ..ctx(&p, &f)
+        };
+        let Preview::Single(cut) = preview(&w, &photo(), &ListPath::root().at(0), with).unwrap()
+        else {
+            panic!("single")
+        };
+        assert_eq!(cut.get(0, 0)[3], 0, "the backdrop is transparent");
+        assert_eq!(cut.get(20, 10)[3], 255, "the box stays");
+        let Preview::Single(red) = preview(&w, &photo(), &ListPath::root().at(1), with).unwrap()
+        else {
+            panic!("single")
+        };
+        assert_eq!(red.get(0, 0), [255, 0, 0, 255]);
+        let err = preview(&w, &photo(), &ListPath::root().at(0), ctx(&p, &f)).unwrap_err();
+        assert!(err.to_string().contains("not available"), "{err}");
     }
 }

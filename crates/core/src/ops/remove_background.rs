@@ -36,8 +36,8 @@ pub struct RemoveBackground {
     pub tolerance: f32,
     /// Width of the soft edge in px, 0–20 (a Gaussian with σ = feather / 2). 0 = hard edge.
     pub feather: f32,
-    /// `color_key`: keep the soft shadow under the product as semi-transparent black, instead of
-    /// removing it with the backdrop.
+    /// Keep the soft shadow under the product as semi-transparent black, instead of removing it
+    /// with the backdrop (the colour key; the model on a plain backdrop).
     pub keep_shadow: bool,
     /// `color_key`: separate parts smaller than this share of the subject's area (0–0.5) are
     /// dropped as specks.
@@ -157,7 +157,37 @@ fn neural(img: &mut Raster, p: &RemoveBackground, s: &dyn Segmenter) -> Result<(
     }
     let w = img.width() as usize;
     edge.feather(img, |x, y| mask[y * w + x], p.feather);
+    if p.keep_shadow && crate::facts::plain_border(img) {
+        keep_model_shadow(img, &proxy, &mask, p);
+    }
     Ok(())
+}
+
+/// `keep_shadow` after the model (which leaves shadows out): on a plain backdrop, the pixels the
+/// model calls backdrop that are a darkened backdrop (I ≈ r·B, B the backdrop fitted as the colour
+/// key fits it) become black with alpha 1 − r, as the colour key keeps them. A busy backdrop has no
+/// such shadow to separate, so there the step keeps the model's cut-out.
+fn keep_model_shadow(img: &mut Raster, proxy: &Proxy, mask: &[u8], p: &RemoveBackground) {
+    let model = Backdrop::fit(proxy, img.width(), img.height());
+    let bcell = model.cells(proxy);
+    let user = (p.tolerance / 100.0 * 128.0).max(1.0);
+    let thresh = user.max((3.0 * model.noise).min(2.0 * user));
+    let t2 = 4.0 * thresh * thresh;
+    let (w, k) = (img.width() as usize, proxy.k as usize);
+    for (i, px) in img.pixels_mut().enumerate() {
+        if mask[i] >= 128 {
+            continue;
+        }
+        let c = (i / w / k) * proxy.w + (i % w) / k;
+        let ip = [px[0] as f32, px[1] as f32, px[2] as f32];
+        if let Some(r) = shadow_ratio(ip, bcell[c], t2) {
+            // The colour key's dead zone: backdrop noise does not become faint alpha.
+            let sa = to_u8(((1.0 - r - 0.03) / 0.97).clamp(0.0, 1.0) * 255.0);
+            if sa > px[3] {
+                px.copy_from_slice(&[0, 0, 0, sa]);
+            }
+        }
+    }
 }
 
 fn color_key(img: &mut Raster, p: &RemoveBackground) -> Result<()> {
@@ -977,6 +1007,70 @@ mod tests {
         fn segment(&self, _: &Raster) -> Result<Vec<u8>> {
             Ok(self.0.clone())
         }
+    }
+
+    /// With the model, `keep_shadow` keeps the shadow on a plain backdrop as translucent black, and
+    /// without it the shadow goes; on a busy backdrop it changes nothing.
+    #[test]
+    fn neural_keeps_the_shadow_when_asked() {
+        let scene = testutil::render(&Spec::default());
+        let fake = Fake(scene.mask.clone());
+        let run = |keep_shadow| {
+            let mut img = scene.img.clone();
+            let p = RemoveBackground {
+                method: Method::Neural,
+                keep_shadow,
+                ..Default::default()
+            };
+            apply(&mut img, &p, Some(&fake)).unwrap();
+            img
+        };
+        let kept = run(true);
+        let gone = run(false);
+        let i = scene
+            .shadow
+            .iter()
+            .zip(&scene.mask)
+            .position(|(&s, &m)| s > 0.8 && m == 0)
+            .unwrap();
+        let px = kept.pixels().nth(i).unwrap();
+        assert!(px[3] > 60 && px[3] < 200, "{px:?}");
+        assert_eq!(&px[..3], &[0, 0, 0]);
+        assert_eq!(gone.pixels().nth(i).unwrap()[3], 0);
+        assert!(shadow_kept(&scene, &gone.alpha()) < 0.02);
+        // The product itself is the model's, untouched; the far backdrop stays clear.
+        let (ka, ga) = (kept.alpha(), gone.alpha());
+        assert!(scene
+            .mask
+            .iter()
+            .enumerate()
+            .all(|(i, &m)| m < 255 || ka[i] == ga[i]));
+        assert_eq!(kept.get(0, 0)[3], 0);
+
+        let mut seed = 11u32;
+        let busy: Vec<u8> = (0..96 * 64 * 4)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                if i % 4 == 3 {
+                    255
+                } else {
+                    (seed >> 24) as u8
+                }
+            })
+            .collect();
+        let photo = Raster::from_rgba(96, 64, busy).unwrap();
+        let half: Vec<u8> = (0..96 * 64)
+            .map(|i| if i % 96 < 48 { 255 } else { 0 })
+            .collect();
+        let (mut a, mut b) = (photo.clone(), photo);
+        let p = |keep_shadow| RemoveBackground {
+            method: Method::Neural,
+            keep_shadow,
+            ..Default::default()
+        };
+        apply(&mut a, &p(true), Some(&Fake(half.clone()))).unwrap();
+        apply(&mut b, &p(false), Some(&Fake(half))).unwrap();
+        assert_eq!(a.as_raw(), b.as_raw());
     }
 
     /// `neural` uses the host's model; without one it says what to do.
