@@ -2,7 +2,8 @@
 // (models/u2netp.onnx) the first time a workflow needs it, show the download's progress, and cut
 // out the product scenes in fixtures/scenes in WASM; each cut-out's alpha meets the same IoU floor
 // against the exact mask as the native test (crates/cutout/tests/cutout.rs). The editor's live
-// preview of a neural step fetches the model the same way and shows the cut-out. Then, with the model
+// preview of a neural step fetches the model the same way and shows the cut-out; after a reload the
+// workers read the model from the browser's cache. Then, with the model
 // missing (HTTP 404), the step fails with a reason that names the colour key, and a colour-key
 // workflow still works. Screenshots go to test-artifacts/. Exits non-zero on any failure.
 //
@@ -246,6 +247,17 @@ async function main() {
         check(r.soft > 0, `${name}: the edge is soft (partly transparent pixels)`);
       }
       await page.screenshot({ path: path.join(out, 'cutout-02-done.png'), fullPage: true });
+
+      // The next visit: new workers read the model from this browser's cache, not the network.
+      const fetched = modelRequests.length;
+      await page.reload();
+      await page.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
+      await runPhotos(page, 'Neural cut-out (e2e)', ['mug']);
+      check((await card(page, 'mug').getAttribute('data-status')) === 'ok', 'after a reload the neural cut-out works');
+      check(modelRequests.length === fetched, `after a reload the model comes from the browser's cache (${modelRequests.length - fetched} new request(s))`);
+      const again = await page.evaluate(() => window.__modelLines);
+      console.log(`       model line after the reload: ${again.join(' → ')}`);
+      check(/^ready: /.test(again.at(-1) ?? ''), 'and the model line says it is ready');
       check(errors.length === 0, `no console errors${errors.length ? `:\n    ${errors.join('\n    ')}` : ''}`);
       await context.close();
     }

@@ -121,7 +121,13 @@ mod worker_side {
     use std::rc::Rc;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::{DedicatedWorkerGlobalScope, ReadableStreamDefaultReader, Response};
+    use web_sys::{Cache, DedicatedWorkerGlobalScope, ReadableStreamDefaultReader, Response};
+
+    /// Where a worker keeps the downloaded model (Cache Storage, which outlives the page), so the
+    /// other workers, the editor's preview and later visits read it from disk, not the network.
+    /// Named after the start of the pinned model's SHA-256 (scripts/fetch-model.sh): another model
+    /// gets another cache.
+    const CACHE_NAME: &str = "shotline-model-u2netp-309c8469";
 
     /// Stands in for the model when it could not be loaded: every cut-out that needs it fails with
     /// the reason, so the photo's report says what went wrong and what to do.
@@ -217,13 +223,57 @@ mod worker_side {
 
     async fn load(scope: &DedicatedWorkerGlobalScope) -> Result<Cutout, String> {
         let started = js_sys::Date::now();
-        let bytes = download(scope).await?;
-        let model = Cutout::from_bytes(&bytes).map_err(|e| {
-            format!("the background-removal model at {MODEL_URL} is not usable ({e})")
-        })?;
+        let cache = model_cache(scope).await;
+        let kept = match &cache {
+            Some(c) => cached(c).await,
+            None => None,
+        };
+        let model = match kept.map(|bytes| Cutout::from_bytes(&bytes)) {
+            Some(Ok(model)) => model,
+            // Nothing kept, or a copy that does not load (cut short, say): the network's.
+            kept => {
+                if let (Some(c), Some(_)) = (&cache, kept) {
+                    let _ = JsFuture::from(c.delete_with_str(MODEL_URL)).await;
+                }
+                let bytes = download(scope).await?;
+                let model = Cutout::from_bytes(&bytes).map_err(|e| {
+                    format!("the background-removal model at {MODEL_URL} is not usable ({e})")
+                })?;
+                if let Some(c) = &cache {
+                    keep(c, &bytes).await;
+                }
+                model
+            }
+        };
         let ms = (js_sys::Date::now() - started).max(0.0) as u32;
         tell(scope, &ModelNews::Ready { ms });
         Ok(model)
+    }
+
+    /// The model's cache; `None` where there is no Cache Storage (a page served over plain HTTP
+    /// from another machine is not a secure context), and the model comes from the network.
+    async fn model_cache(scope: &DedicatedWorkerGlobalScope) -> Option<Cache> {
+        let storage = scope.caches().ok()?;
+        JsFuture::from(storage.open(CACHE_NAME))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
+
+    async fn cached(cache: &Cache) -> Option<Vec<u8>> {
+        let hit = JsFuture::from(cache.match_with_str(MODEL_URL)).await.ok()?;
+        let resp: Response = hit.dyn_into().ok()?;
+        let buf = JsFuture::from(resp.array_buffer().ok()?).await.ok()?;
+        Some(Uint8Array::new(&buf).to_vec())
+    }
+
+    /// Keeps a model that loaded; a full disk only means the next visit downloads it again.
+    async fn keep(cache: &Cache, bytes: &[u8]) {
+        let body = Uint8Array::from(bytes);
+        if let Ok(resp) = Response::new_with_opt_buffer_source(Some(&body)) {
+            let _ = JsFuture::from(cache.put_with_str(MODEL_URL, &resp)).await;
+        }
     }
 
     /// Fetches the model, reporting progress at most every 2 % of it.
