@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, launch, watchLongTasks } from '../../e2e/support.mjs';
+import { twelveMegapixel } from './photos.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = path.resolve(root, process.env.SHOTLINE_DIST ?? 'dist');
@@ -25,34 +26,13 @@ const SOURCES = ['astronaut.jpg', 'coffee.jpg', 'rocket.jpg'];
 async function makePhotos(browser) {
   await mkdir(cache, { recursive: true });
   const page = await browser.newPage();
+  const photos = [];
   for (const src of SOURCES) {
     const target = path.join(cache, src.replace('.jpg', '-12mp.jpg'));
-    if (existsSync(target)) continue;
-    const b64 = (await readFile(path.join(root, 'fixtures/photos', src))).toString('base64');
-    const out = await page.evaluate(async (b64) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
-      const canvas = new OffscreenCanvas(4000, 3000);
-      const ctx = canvas.getContext('2d');
-      ctx.fillStyle = '#eeeeee';
-      ctx.fillRect(0, 0, 4000, 3000);
-      // Fit inside, centred: the photo fills the frame's height (or width).
-      const s = Math.min(4000 / bmp.width, 3000 / bmp.height);
-      const w = bmp.width * s, h = bmp.height * s;
-      ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(bmp, (4000 - w) / 2, (3000 - h) / 2, w, h);
-      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
-      const buf = new Uint8Array(await blob.arrayBuffer());
-      let s2 = '';
-      for (let i = 0; i < buf.length; i += 0x8000) s2 += String.fromCharCode(...buf.subarray(i, i + 0x8000));
-      return btoa(s2);
-    }, b64);
-    await writeFile(target, Buffer.from(out, 'base64'));
+    photos.push(await twelveMegapixel(page, path.join(root, 'fixtures/photos', src), target));
   }
   await page.close();
-  return Promise.all(
-    SOURCES.map(async (src) => readFile(path.join(cache, src.replace('.jpg', '-12mp.jpg')))),
-  );
+  return photos;
 }
 
 async function shellSizes() {

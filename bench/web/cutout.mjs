@@ -1,5 +1,5 @@
 // The neural cut-out in a browser worker: one 12-megapixel product photo (the mug scene drawn at
-// 4000×3000, a baseline JPEG at quality 90, like a phone camera's) sent straight to the engine
+// 4000×3000, bench/web/photos.mjs) sent straight to the engine
 // worker of the build in dist/, as the Run screen sends it. Prints the model's download and load
 // time, then the median of several runs of "decode → cut-out" with the model and, as the baseline
 // in the same run, with the colour key. Figures go to BENCHMARKS.md.
@@ -7,11 +7,12 @@
 //   scripts/fetch-model.sh && scripts/build-web.sh && node bench/web/cutout.mjs [--runs 5]
 //
 // The 12 MP photo is made at bench time in Chromium and cached in bench-data/web/ (not committed).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, launch } from '../../e2e/support.mjs';
+import { twelveMegapixel } from './photos.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = path.resolve(root, process.env.SHOTLINE_DIST ?? 'dist');
@@ -21,25 +22,7 @@ const RUNS = argi > 0 ? Number(process.argv[argi + 1]) : 5;
 
 async function makePhoto(page) {
   await mkdir(cache, { recursive: true });
-  const target = path.join(cache, 'mug-12mp.jpg');
-  if (!existsSync(target)) {
-    const b64 = (await readFile(path.join(root, 'fixtures/scenes/mug.jpg'))).toString('base64');
-    const out = await page.evaluate(async (b64) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
-      const canvas = new OffscreenCanvas(4000, 3000);
-      const ctx = canvas.getContext('2d');
-      ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(bmp, 0, 0, 4000, 3000);
-      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
-      const buf = new Uint8Array(await blob.arrayBuffer());
-      let s = '';
-      for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode(...buf.subarray(i, i + 0x8000));
-      return btoa(s);
-    }, b64);
-    await writeFile(target, Buffer.from(out, 'base64'));
-  }
-  return readFile(target);
+  return twelveMegapixel(page, path.join(root, 'fixtures/scenes/mug.jpg'), path.join(cache, 'mug-12mp.jpg'));
 }
 
 /** Runs the jobs in one engine worker and returns each job's report (and the model's news). */
