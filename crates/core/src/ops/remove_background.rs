@@ -955,6 +955,21 @@ mod tests {
         kept_shadow_pixel(&scene, &img);
     }
 
+    /// Opaque random colours: a photo with no backdrop at all.
+    fn noise(w: u32, h: u32, mut seed: u32) -> Raster {
+        let data = (0..w * h * 4)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                if i % 4 == 3 {
+                    255
+                } else {
+                    (seed >> 24) as u8
+                }
+            })
+            .collect();
+        Raster::from_rgba(w, h, data).unwrap()
+    }
+
     /// Asserts that a pixel deep in the scene's shadow, off the product, is translucent black in
     /// `img`, and returns its index.
     fn kept_shadow_pixel(scene: &Scene, img: &Raster) -> usize {
@@ -991,18 +1006,7 @@ mod tests {
         let e = apply(&mut img, &RemoveBackground::default(), None).unwrap_err();
         assert!(e.to_string().starts_with("no subject found"), "{e}");
 
-        let mut seed = 7u32;
-        let data = (0..200 * 150 * 4)
-            .map(|i| {
-                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                if i % 4 == 3 {
-                    255
-                } else {
-                    (seed >> 24) as u8
-                }
-            })
-            .collect();
-        let mut busy = Raster::from_rgba(200, 150, data).unwrap();
+        let mut busy = noise(200, 150, 7);
         let _ = apply(&mut busy, &RemoveBackground::default(), None);
     }
 
@@ -1046,18 +1050,7 @@ mod tests {
             .all(|(i, &m)| m < 255 || ka[i] == ga[i]));
         assert_eq!(kept.get(0, 0)[3], 0);
 
-        let mut seed = 11u32;
-        let busy: Vec<u8> = (0..96 * 64 * 4)
-            .map(|i| {
-                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                if i % 4 == 3 {
-                    255
-                } else {
-                    (seed >> 24) as u8
-                }
-            })
-            .collect();
-        let photo = Raster::from_rgba(96, 64, busy).unwrap();
+        let photo = noise(96, 64, 11);
         let half: Vec<u8> = (0..96 * 64)
             .map(|i| if i % 96 < 48 { 255 } else { 0 })
             .collect();
