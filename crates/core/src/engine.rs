@@ -850,6 +850,7 @@ pub fn validate_export(e: &Export) -> Vec<Problem> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     /// A segmenter that counts its inferences and cuts out the left half.
     struct Counting(std::sync::atomic::AtomicUsize);
@@ -913,7 +914,6 @@ mod tests {
             "the oldest mask was dropped"
         );
     }
-    use super::*;
 
     /// Two channel presets in a row each start from the same photo (the first one's crop must not
     /// change what the second sees), and each logs its preset steps with their own paths.

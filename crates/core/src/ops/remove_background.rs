@@ -130,6 +130,8 @@ fn no_subject(why: &str) -> Error {
 }
 
 fn neural(img: &mut Raster, p: &RemoveBackground, s: &dyn Segmenter) -> Result<()> {
+    // Measured on the photo as it came, before alpha and edge colours change.
+    let shadow_wanted = p.keep_shadow && crate::facts::plain_border(img);
     let mask = s.segment(img)?;
     if mask.len() != img.pixel_count() {
         return Err(Error::op(format!(
@@ -157,7 +159,7 @@ fn neural(img: &mut Raster, p: &RemoveBackground, s: &dyn Segmenter) -> Result<(
     }
     let w = img.width() as usize;
     edge.feather(img, |x, y| mask[y * w + x], p.feather);
-    if p.keep_shadow && crate::facts::plain_border(img) {
+    if shadow_wanted {
         keep_model_shadow(img, &proxy, &mask, p);
     }
     Ok(())
@@ -170,8 +172,7 @@ fn neural(img: &mut Raster, p: &RemoveBackground, s: &dyn Segmenter) -> Result<(
 fn keep_model_shadow(img: &mut Raster, proxy: &Proxy, mask: &[u8], p: &RemoveBackground) {
     let model = Backdrop::fit(proxy, img.width(), img.height());
     let bcell = model.cells(proxy);
-    let user = (p.tolerance / 100.0 * 128.0).max(1.0);
-    let thresh = user.max((3.0 * model.noise).min(2.0 * user));
+    let thresh = key_threshold(p, &model);
     let t2 = 4.0 * thresh * thresh;
     let (w, k) = (img.width() as usize, proxy.k as usize);
     for (i, px) in img.pixels_mut().enumerate() {
@@ -181,8 +182,7 @@ fn keep_model_shadow(img: &mut Raster, proxy: &Proxy, mask: &[u8], p: &RemoveBac
         let c = (i / w / k) * proxy.w + (i % w) / k;
         let ip = [px[0] as f32, px[1] as f32, px[2] as f32];
         if let Some(r) = shadow_ratio(ip, bcell[c], t2) {
-            // The colour key's dead zone: backdrop noise does not become faint alpha.
-            let sa = to_u8(((1.0 - r - 0.03) / 0.97).clamp(0.0, 1.0) * 255.0);
+            let sa = shadow_alpha(r);
             if sa > px[3] {
                 px.copy_from_slice(&[0, 0, 0, sa]);
             }
@@ -190,13 +190,25 @@ fn keep_model_shadow(img: &mut Raster, proxy: &Proxy, mask: &[u8], p: &RemoveBac
     }
 }
 
+/// How far (RGB distance) a colour may be from the fitted backdrop and still be backdrop: what the
+/// merchant asked for (`tolerance`), raised to 3σ of the border's noise but never more than twice
+/// the request.
+fn key_threshold(p: &RemoveBackground, model: &Backdrop) -> f32 {
+    let user = (p.tolerance / 100.0 * 128.0).max(1.0);
+    user.max((3.0 * model.noise).min(2.0 * user))
+}
+
+/// A shadow's alpha from its darkening ratio r (I ≈ r·B), with a small dead zone so backdrop
+/// noise does not become faint alpha.
+fn shadow_alpha(r: f32) -> u8 {
+    to_u8(((1.0 - r - 0.03) / 0.97).clamp(0.0, 1.0) * 255.0)
+}
+
 fn color_key(img: &mut Raster, p: &RemoveBackground) -> Result<()> {
     let proxy = Proxy::new(img, PROXY_LONG_SIDE);
     let model = Backdrop::fit(&proxy, img.width(), img.height());
     let bcell = model.cells(&proxy);
-    let user = (p.tolerance / 100.0 * 128.0).max(1.0);
-    // 3σ of the border's noise, but never more than twice what the merchant asked for.
-    let thresh = user.max((3.0 * model.noise).min(2.0 * user));
+    let thresh = key_threshold(p, &model);
     let labels = segment(&proxy, &bcell, thresh, p.min_island);
     if !labels.contains(&FG) {
         return Err(no_subject("the whole photo matches the backdrop colour"));
@@ -805,9 +817,7 @@ fn key_alpha(
                 if keep_shadow && shadowish[c] {
                     let ip = [px[0] as f32, px[1] as f32, px[2] as f32];
                     if let Some(r) = shadow_ratio(ip, bcell[c], 4.0 * t2) {
-                        // A small dead zone so backdrop noise does not become faint alpha.
-                        let sh = ((1.0 - r - 0.03) / 0.97).clamp(0.0, 1.0);
-                        let sa = to_u8(sh * 255.0);
+                        let sa = shadow_alpha(r);
                         if sa > a {
                             a = sa;
                             px[..3].copy_from_slice(&[0, 0, 0]);
