@@ -383,6 +383,16 @@ mod engine_side {
             let proxy = preview::proxy(&decoded.image, PROXY_SIDE).map_err(|e| e.to_string())?;
             let jpeg = codec::encode(&proxy, Format::Jpeg, 92, [255, 255, 255, 255])
                 .map_err(|e| e.to_string())?;
+            // An opaque proxy is shown as the compliance run decodes it, so both hand a cut-out
+            // the same pixels and the run reuses the preview's mask instead of asking the model
+            // again. (A transparent one keeps its alpha; JPEG would flatten it.)
+            let proxy = if proxy.has_transparency() {
+                proxy
+            } else {
+                codec::decode(name, &jpeg, &Limits::default())
+                    .map_err(|e| e.to_string())?
+                    .image
+            };
             let before = picture(&proxy);
             let sharp = if decoded.image.width().max(decoded.image.height()) > PROXY_SIDE {
                 Some(preview::proxy(&decoded.image, REFINE_SIDE).map_err(|e| e.to_string())?)

@@ -1149,3 +1149,81 @@ async fn a_logo_is_chosen_shown_refused_and_removed() {
     assert!(!all(&host, "logo-thumb").is_empty());
     host.remove();
 }
+
+/// A model that counts its inferences and cuts out the middle box of [`png`]'s photo.
+#[cfg(feature = "engine")]
+struct CountingModel(std::sync::atomic::AtomicUsize);
+
+#[cfg(feature = "engine")]
+impl shotline_core::engine::Segmenter for CountingModel {
+    fn name(&self) -> &str {
+        "counting"
+    }
+    fn segment(&self, img: &shotline_core::Raster) -> shotline_core::Result<Vec<u8>> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (w, h) = img.dimensions();
+        Ok((0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let inside = (w / 4..w * 3 / 4).contains(&x) && (h / 4..h * 3 / 4).contains(&y);
+                if inside {
+                    255
+                } else {
+                    0
+                }
+            })
+            .collect())
+    }
+}
+
+/// The editor's preview of a neural cut-out and its compliance badges need one inference between
+/// them, not two: the badges' run decodes the same pixels the preview showed, so the mask cache
+/// answers it.
+#[cfg(feature = "engine")]
+#[wasm_bindgen_test]
+fn the_badges_reuse_the_previews_cut_out() {
+    use shotline_web::previewing::{Previewing, Reply, Request};
+    let model = CountingModel(std::sync::atomic::AtomicUsize::new(0));
+    let asked = || model.0.load(std::sync::atomic::Ordering::Relaxed);
+    let mut previews = Previewing::default();
+    let loaded = previews.answer(
+        Request::Load {
+            id: 1,
+            name: "box.png".into(),
+            bytes: png(400, 300),
+        },
+        Some(&model),
+    );
+    assert!(matches!(loaded, Reply::Loaded { .. }), "{loaded:?}");
+    let json = r#"{"schema":1,"name":"x","steps":[
+        {"type":"remove_background","method":"neural"},
+        {"type":"channel","channel":"amazon_main"}]}"#;
+    let shown = previews.answer(
+        Request::Show {
+            id: 2,
+            workflow_json: json.into(),
+            path: "steps[0]".into(),
+            category: String::new(),
+            refine: false,
+        },
+        Some(&model),
+    );
+    let Reply::Shown { pictures, .. } = shown else {
+        panic!("{shown:?}")
+    };
+    assert_eq!(pictures[0].rgba[3], 0, "the corner is cut away");
+    assert_eq!(asked(), 1);
+    let checked = previews.answer(
+        Request::Check {
+            id: 3,
+            workflow_json: json.into(),
+            category: String::new(),
+        },
+        Some(&model),
+    );
+    let Reply::Checked { badges, .. } = checked else {
+        panic!("{checked:?}")
+    };
+    assert_eq!(badges.len(), 1, "{badges:?}");
+    assert_eq!(asked(), 1, "the check asked the model again");
+}
