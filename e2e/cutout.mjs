@@ -191,15 +191,16 @@ async function main() {
       page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
       page.on('requestfailed', (r) => { const e = requestFailure(r); if (e) errors.push(e); });
       page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()}: ${r.url()}`));
-      const modelRequests = [];
-      page.on('request', (r) => r.url().endsWith('/models/u2netp.onnx') && modelRequests.push(r.url()));
-      context.on('request', (r) => r.url().endsWith('/models/u2netp.onnx') && modelRequests.push(r.url()));
+      // A worker's request can be reported to both the page and the context: one entry each.
+      const modelRequests = new Set();
+      page.on('request', (r) => r.url().endsWith('/models/u2netp.onnx') && modelRequests.add(r));
+      context.on('request', (r) => r.url().endsWith('/models/u2netp.onnx') && modelRequests.add(r));
 
       await page.goto(base);
       await page.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
       // Lazy: opening the app does not fetch the model.
       await page.waitForTimeout(1500);
-      check(modelRequests.length === 0, 'opening the app does not download the model');
+      check(modelRequests.size === 0, 'opening the app does not download the model');
       check((await page.getByTestId('model-status').count()) === 0, 'no model line before a workflow needs it');
 
       const t0 = Date.now();
@@ -228,7 +229,7 @@ async function main() {
       );
       check(lines.some((l) => /^loading: Preparing the background-removal model/.test(l)), 'then that it is preparing it');
       check(/^ready: Background-removal model ready \(loaded in [\d.]+ s\)/.test(lines.at(-1) ?? ''), 'then says the model is ready');
-      check(modelRequests.length >= 1, `the workers fetched the model (${modelRequests.length} request(s))`);
+      check(modelRequests.size >= 1, `the workers fetched the model (${modelRequests.size} request(s))`);
 
       for (const name of SCENES) {
         const c = card(page, name);
@@ -249,12 +250,12 @@ async function main() {
       await page.screenshot({ path: path.join(out, 'cutout-02-done.png'), fullPage: true });
 
       // The next visit: new workers read the model from this browser's cache, not the network.
-      const fetched = modelRequests.length;
+      const fetched = modelRequests.size;
       await page.reload();
       await page.getByTestId('workflow-option').first().waitFor({ timeout: 30_000 });
       await runPhotos(page, 'Neural cut-out (e2e)', ['mug']);
       check((await card(page, 'mug').getAttribute('data-status')) === 'ok', 'after a reload the neural cut-out works');
-      check(modelRequests.length === fetched, `after a reload the model comes from the browser's cache (${modelRequests.length - fetched} new request(s))`);
+      check(modelRequests.size === fetched, `after a reload the model comes from the browser's cache (${modelRequests.size - fetched} new request(s))`);
       const again = await page.evaluate(() => window.__modelLines);
       console.log(`       model line after the reload: ${again.join(' → ')}`);
       check(/^ready: /.test(again.at(-1) ?? ''), 'and the model line says it is ready');
@@ -274,7 +275,10 @@ async function main() {
       page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
       const t0 = Date.now();
       await openEditor(page, base, 'local-e2e-0');
-      const failed = await page.getByTestId('preview-error').textContent().catch(() => null);
+      // openEditor returns once the preview or its error is there: read the error only if it is
+      // (waiting for one that never comes would cost the locator's 30 s timeout).
+      const errorEl = page.getByTestId('preview-error');
+      const failed = (await errorEl.count()) ? await errorEl.textContent() : null;
       check(!failed, `the editor previews the neural cut-out${failed ? ` (${failed})` : ''}`);
       console.log(`       first preview with the model: ${Date.now() - t0} ms (model download and load included)`);
       const lines = await page.evaluate(() => window.__modelLines);
