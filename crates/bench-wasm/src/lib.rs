@@ -6,9 +6,12 @@
 //! amazon        the bundled "amazon-main" template
 //! steps_json    one run's per-step log (name, status, ms) as JSON, to see where the time goes
 //! memory_bytes  the size of the WASM linear memory (it only grows, so this is the peak so far)
+//! cutout_stages the neural cut-out's parts and the model load (cutout.rs, bench/wasm/cutout.mjs)
 //! ```
 //!
 //! Built by `scripts/bench-wasm.sh`; not part of the default workspace members.
+
+pub mod cutout;
 
 use shotline_core::engine::{run_one, Input, RunOptions};
 use shotline_core::{templates, validate, Workflow};
