@@ -3,24 +3,10 @@
 //! work after it. The same parts as `crates/cutout/examples/stages.rs` times natively.
 
 use shotline_core::codec::{self, Limits};
-use shotline_core::engine::Segmenter;
 use shotline_core::ops::remove_background::{self, Method, RemoveBackground};
-use shotline_core::raster::Raster;
 use shotline_core::time::Instant;
-use shotline_cutout::{model, refine, Cutout, Refine};
+use shotline_cutout::{model, refine, Cutout, KnownMap, Refine};
 use wasm_bindgen::prelude::*;
-
-/// The model's map handed in, so the engine's part is timed without inference.
-struct Pre<'a>(&'a [f32]);
-
-impl Segmenter for Pre<'_> {
-    fn name(&self) -> &str {
-        "pre"
-    }
-    fn segment(&self, img: &Raster) -> shotline_core::Result<Vec<u8>> {
-        Ok(refine::refine(self.0, model::SIDE, img, &Refine::default()))
-    }
-}
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
@@ -69,7 +55,7 @@ pub fn cutout_stages(model: &[u8], jpeg: &[u8], loads: u32, runs: u32) -> Result
             method: Method::Neural,
             ..Default::default()
         };
-        remove_background::apply(&mut cut, &p, Some(&Pre(&map))).map_err(|e| err(&e))?;
+        remove_background::apply(&mut cut, &p, Some(&KnownMap(&map))).map_err(|e| err(&e))?;
         let step = ms(t);
         rows[4].push(step - refined);
         rows[5].push(rows[0][rows[0].len() - 1] + inferred + step);

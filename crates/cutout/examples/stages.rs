@@ -6,23 +6,10 @@
 //! taskset -c 0 cargo run --release -p shotline-cutout --example stages -- models/u2netp.onnx fixtures/scenes/mug.jpg
 //! ```
 use shotline_core::codec::{self, Limits};
-use shotline_core::engine::Segmenter;
 use shotline_core::ops::remove_background::{self, Method, RemoveBackground};
 use shotline_core::raster::Raster;
-use shotline_cutout::{model, refine, resample, Cutout, Refine};
+use shotline_cutout::{model, refine, resample, Cutout, KnownMap, Refine};
 use std::time::Instant;
-
-/// The model's map handed in, so the engine's part is timed without inference.
-struct Pre<'a>(&'a [f32]);
-
-impl Segmenter for Pre<'_> {
-    fn name(&self) -> &str {
-        "pre"
-    }
-    fn segment(&self, img: &Raster) -> shotline_core::Result<Vec<u8>> {
-        Ok(refine::refine(self.0, model::SIDE, img, &Refine::default()))
-    }
-}
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
@@ -120,7 +107,7 @@ fn main() {
             method: Method::Neural,
             ..Default::default()
         };
-        remove_background::apply(&mut cut, &p, Some(&Pre(&map))).expect("cut-out");
+        remove_background::apply(&mut cut, &p, Some(&KnownMap(&map))).expect("cut-out");
         let all = ms(t);
         let (decoded, inferred, refined) = (
             rows[0][rows[0].len() - 1],

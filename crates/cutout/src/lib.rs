@@ -81,6 +81,20 @@ fn mask(net: &U2Net, refine: Option<&Refine>, img: &Raster) -> Result<Vec<u8>, E
     })
 }
 
+/// A map the model already made, refined as [`Cutout`] refines it: the cut-out step without
+/// running the model again (benchmarks time the step's parts after inference with it).
+#[derive(Debug)]
+pub struct KnownMap<'a>(pub &'a [f32]);
+
+impl Segmenter for KnownMap<'_> {
+    fn name(&self) -> &str {
+        "u2netp (known map)"
+    }
+    fn segment(&self, img: &Raster) -> shotline_core::Result<Vec<u8>> {
+        Ok(refine::refine(self.0, model::SIDE, img, &Refine::default()))
+    }
+}
+
 fn engine_error(e: Error) -> shotline_core::Error {
     shotline_core::Error::op(format!("remove_background: {e}"))
 }

@@ -213,21 +213,8 @@ fn timing_12mp() {
             method: Method::Neural,
             ..Default::default()
         };
-        struct Pre<'a>(&'a [f32]);
-        impl shotline_core::engine::Segmenter for Pre<'_> {
-            fn name(&self) -> &str {
-                "pre"
-            }
-            fn segment(&self, img: &Raster) -> shotline_core::Result<Vec<u8>> {
-                Ok(shotline_cutout::refine::refine(
-                    self.0,
-                    shotline_cutout::model::SIDE,
-                    img,
-                    &shotline_cutout::Refine::default(),
-                ))
-            }
-        }
-        remove_background::apply(&mut img, &p, Some(&Pre(&map))).expect("cut-out");
+        remove_background::apply(&mut img, &p, Some(&shotline_cutout::KnownMap(&map)))
+            .expect("cut-out");
         eprintln!(
             "12 MP: decode {decoded:?}, inference {inferred:?}, refine + edges {:?}, total {:?}",
             t2.elapsed(),
