@@ -62,7 +62,18 @@ async function main() {
     await page.goto(`${base}/workflows`);
     await page.getByTestId('template-card').first().waitFor({ timeout: 30_000 });
     check((await page.getByTestId('no-workflows').count()) === 1, 'an empty profile has no workflows of its own and says what to do');
-    await page.waitForLoadState('load');
+    // The app adds the cards after the page's load event, so wait for their pictures themselves
+    // (a broken one never loads: the wait times out and the check below fails).
+    await page
+      .waitForFunction(
+        () => {
+          const imgs = [...document.querySelectorAll('[data-testid=template-card] img')];
+          return imgs.length >= 10 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+        },
+        null,
+        { timeout: 30_000, polling: 250 },
+      )
+      .catch(() => {});
     const thumbs = await page.locator('[data-testid=template-card] img').evaluateAll((imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0));
     check(thumbs.length >= 10 && thumbs.every(Boolean), `every template shows its before and after (${thumbs.filter(Boolean).length}/${thumbs.length} loaded)`);
     await page.screenshot({ path: path.join(out, 'flow-1-workflows.png'), fullPage: true });
