@@ -33,6 +33,9 @@ impl Default for Limits {
 pub struct Decoded {
     pub image: Raster,
     pub format: Format,
+    /// The photo's own size (upright). Larger than `image` when it was read at a reduced size
+    /// ([`decode_at`]).
+    pub full: (u32, u32),
 }
 
 /// Sniffs the format from the first bytes.
@@ -100,6 +103,21 @@ const DAMAGED: &str = "the file is damaged or incomplete and cannot be read";
 /// 16-bit images all come out as RGBA8. Corrupt or truncated data is an [`Error::Decode`] naming the
 /// file, never a panic.
 pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
+    decode_at(name, bytes, limits, &|_, _| 1)
+}
+
+/// [`decode`], reading a JPEG at `1/scale` of its size when `scale(width, height)` (given the
+/// upright size from the header) says 2, 4 or 8, as libjpeg's DCT scaling, and libvips' and
+/// sharp's shrink-on-load, do: each 8×8 block of coefficients becomes 4×4, 2×2 or 1×1 pixels
+/// directly, so only the entropy decoding is done at full size. Sizes round up. Other formats, and
+/// the rare JPEG layouts the scaled decoder does not cover (CMYK, several baseline scans), are
+/// read at full size; [`Decoded::full`] always holds the photo's own size.
+pub fn decode_at(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    scale: &dyn Fn(u32, u32) -> u32,
+) -> Result<Decoded> {
     if bytes.len() > limits.max_file_bytes {
         return Err(Error::FileTooLarge {
             name: name.to_string(),
@@ -113,7 +131,7 @@ pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     let format = sniff(bytes)
         .ok_or_else(|| decode_error(name, "the file is not a JPEG, PNG or WebP image"))?;
     let (image, orientation) = match format {
-        Format::Jpeg => decode_jpeg(name, bytes, limits)?,
+        Format::Jpeg => decode_jpeg(name, bytes, limits, scale)?,
         Format::Png => {
             let (w, h) = png_dimensions(bytes).ok_or_else(|| decode_error(name, DAMAGED))?;
             check_pixels(name, w, h, limits)?;
@@ -122,7 +140,7 @@ pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
                 image::DynamicImage::from_decoder(dec)
             })?;
             (
-                Raster::from_image(img.into_rgba8()),
+                Read::Full(Raster::from_image(img.into_rgba8())),
                 png_exif(bytes).and_then(crate::exif::orientation),
             )
         }
@@ -134,7 +152,7 @@ pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
                 image::DynamicImage::from_decoder(dec)
             })?;
             (
-                Raster::from_image(img.into_rgba8()),
+                Read::Full(Raster::from_image(img.into_rgba8())),
                 webp_exif(bytes).and_then(crate::exif::orientation),
             )
         }
@@ -142,9 +160,23 @@ pub fn decode(name: &str, bytes: &[u8], limits: &Limits) -> Result<Decoded> {
     if image.is_empty() {
         return Err(decode_error(name, "the image has no pixels"));
     }
+    let (image, full) = match image {
+        Read::Full(img) => {
+            let d = img.dimensions();
+            (img, d)
+        }
+        Read::Scaled(img, full) => (img, full),
+    };
+    let orientation = orientation.unwrap_or(1);
+    let full = if orientation >= 5 {
+        (full.1, full.0)
+    } else {
+        full
+    };
     Ok(Decoded {
-        image: orient(image, orientation.unwrap_or(1)),
+        image: orient(image, orientation),
         format,
+        full,
     })
 }
 
@@ -193,12 +225,33 @@ fn image_error(name: &str, e: image::ImageError) -> Error {
 /// zune-jpeg 0.4 can panic on some corrupt files (a scan naming a Huffman table that was never
 /// defined unwraps a `None`), so the marker structure is checked first ([`jpeg_tables_defined`]);
 /// on native targets a panic that still slips through is caught and reported as a damaged file.
-fn decode_jpeg(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Raster, Option<u8>)> {
+fn decode_jpeg(
+    name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    scale: &dyn Fn(u32, u32) -> u32,
+) -> Result<(Read, Option<u8>)> {
     if !jpeg_tables_defined(bytes) {
         return Err(decode_error(name, DAMAGED));
     }
-    std::panic::catch_unwind(|| decode_jpeg_unchecked(name, bytes, limits))
-        .unwrap_or_else(|_| Err(decode_error(name, DAMAGED)))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_jpeg_unchecked(name, bytes, limits, scale)
+    }))
+    .unwrap_or_else(|_| Err(decode_error(name, DAMAGED)))
+}
+
+/// Pixels as read: at the photo's size, or smaller with the photo's (stored, not upright) size.
+enum Read {
+    Full(Raster),
+    Scaled(Raster, (u32, u32)),
+}
+
+impl Read {
+    fn is_empty(&self) -> bool {
+        match self {
+            Read::Full(r) | Read::Scaled(r, _) => r.is_empty(),
+        }
+    }
 }
 
 /// Walks a JPEG's markers and checks that every Huffman table a scan uses was defined before it
@@ -286,7 +339,8 @@ fn decode_jpeg_unchecked(
     name: &str,
     bytes: &[u8],
     limits: &Limits,
-) -> Result<(Raster, Option<u8>)> {
+    scale: &dyn Fn(u32, u32) -> u32,
+) -> Result<(Read, Option<u8>)> {
     use zune_jpeg::zune_core::colorspace::ColorSpace;
     use zune_jpeg::zune_core::options::DecoderOptions;
     // zune-jpeg's own size caps (16384 by default) would hide our clearer TooLarge error.
@@ -301,6 +355,27 @@ fn decode_jpeg_unchecked(
         .ok_or_else(|| decode_error(name, DAMAGED))?;
     check_pixels(name, w as u32, h as u32, limits)?;
     let orientation = dec.exif().and_then(|e| crate::exif::orientation(e));
+    let upright = if orientation.unwrap_or(1) >= 5 {
+        (h as u32, w as u32)
+    } else {
+        (w as u32, h as u32)
+    };
+    let s = scale(upright.0, upright.1);
+    if matches!(s, 2 | 4 | 8) {
+        let mut scaled = zune_jpeg::JpegDecoder::new_with_options(bytes, options);
+        if let Some((buf, sw, sh)) = scaled
+            .decode_scaled(s as usize)
+            .map_err(|e| jpeg_error(name, e))?
+        {
+            let (sw, sh) = (sw as u32, sh as u32);
+            let img = match buf.len() / (sw as usize * sh as usize).max(1) {
+                4 => Raster::from_rgba(sw, sh, buf)?,
+                3 => Raster::from_rgb(sw, sh, &buf)?,
+                _ => Raster::from_rgba(sw, sh, luma_to_rgba(&buf))?,
+            };
+            return Ok((Read::Scaled(img, (w as u32, h as u32)), orientation));
+        }
+    }
     let out_cs = dec
         .get_output_colorspace()
         .ok_or_else(|| decode_error(name, DAMAGED))?;
@@ -314,13 +389,7 @@ fn decode_jpeg_unchecked(
         ColorSpace::RGBA => Raster::from_rgba(w, h, buf)?,
         ColorSpace::RGB => Raster::from_rgb(w, h, &buf)?,
         // Single-component JPEGs are always decoded as luma, whatever output was asked for.
-        ColorSpace::Luma => {
-            let mut rgba = Vec::with_capacity(buf.len() * 4);
-            for &v in &buf {
-                rgba.extend_from_slice(&[v, v, v, 255]);
-            }
-            Raster::from_rgba(w, h, rgba)?
-        }
+        ColorSpace::Luma => Raster::from_rgba(w, h, luma_to_rgba(&buf))?,
         other => {
             return Err(decode_error(
                 name,
@@ -328,7 +397,15 @@ fn decode_jpeg_unchecked(
             ))
         }
     };
-    Ok((img, orientation))
+    Ok((Read::Full(img), orientation))
+}
+
+fn luma_to_rgba(buf: &[u8]) -> Vec<u8> {
+    let mut rgba = Vec::with_capacity(buf.len() * 4);
+    for &v in buf {
+        rgba.extend_from_slice(&[v, v, v, 255]);
+    }
+    rgba
 }
 
 fn jpeg_error(name: &str, e: zune_jpeg::errors::DecodeErrors) -> Error {
@@ -944,7 +1021,14 @@ mod tests {
         for f in &files {
             for n in (0..f.len()).step_by(7).chain([f.len() - 1, f.len() - 2]) {
                 if sniff(&f[..n]) == Some(Format::Jpeg) && jpeg_tables_defined(&f[..n]) {
-                    let _ = decode_jpeg_unchecked("cut.jpg", &f[..n], &Limits::default());
+                    for scale in [1, 2, 8] {
+                        let _ = decode_jpeg_unchecked(
+                            "cut.jpg",
+                            &f[..n],
+                            &Limits::default(),
+                            &|_, _| scale,
+                        );
+                    }
                 }
                 match decode("cut.jpg", &f[..n], &Limits::default()) {
                     Ok(d) => assert!(!d.image.is_empty()),
@@ -963,7 +1047,12 @@ mod tests {
                 }
                 // The JPEG path without its native-only panic catcher (what wasm32 runs).
                 if sniff(&g) == Some(Format::Jpeg) && jpeg_tables_defined(&g) {
-                    let _ = decode_jpeg_unchecked("flip.jpg", &g, &Limits::default());
+                    for scale in [1, 2] {
+                        let _ =
+                            decode_jpeg_unchecked("flip.jpg", &g, &Limits::default(), &|_, _| {
+                                scale
+                            });
+                    }
                 }
                 match decode("flip.png", &g, &Limits::default()) {
                     Ok(_) | Err(Error::Decode { .. }) | Err(Error::TooLarge { .. }) => {}
@@ -1034,6 +1123,140 @@ mod tests {
                     "orientation {o} at ({x},{y}): {p:?} vs {q:?}"
                 );
             }
+        }
+    }
+
+    /// `w`×`h` of `img` averaged over `s`×`s` cells (the last row and column of cells may be
+    /// partial): what reading a JPEG at `1/s` should come close to.
+    fn box_average(img: &Raster, s: u32) -> Raster {
+        let (w, h) = img.dimensions();
+        let mut out = Raster::new(w.div_ceil(s), h.div_ceil(s), [0; 4]);
+        for cy in 0..h.div_ceil(s) {
+            for cx in 0..w.div_ceil(s) {
+                let mut sum = [0u32; 4];
+                let mut n = 0;
+                for y in cy * s..((cy + 1) * s).min(h) {
+                    for x in cx * s..((cx + 1) * s).min(w) {
+                        let p = img.get(x, y);
+                        for c in 0..4 {
+                            sum[c] += p[c] as u32;
+                        }
+                        n += 1;
+                    }
+                }
+                out.put(cx, cy, sum.map(|v| ((v + n / 2) / n) as u8));
+            }
+        }
+        out
+    }
+
+    /// A real photo (scikit-image's coffee, cropped to sizes that are not whole blocks) encoded
+    /// the ways phones and editors do: 4:2:0, 4:2:2 and 4:4:4 baseline, progressive, grayscale.
+    fn coffee_variants() -> Vec<(&'static str, Vec<u8>)> {
+        let photo = dec(include_bytes!("../../../fixtures/photos/coffee.jpg"));
+        let photo = photo.crop(0, 0, 597, 397);
+        let enc = |name: &'static str, sampling, progressive: bool, gray: bool| {
+            let mut out = Vec::new();
+            let mut e = jpeg_encoder::Encoder::new(&mut out, 90);
+            e.set_sampling_factor(sampling);
+            e.set_progressive(progressive);
+            let (w, h) = (photo.width() as u16, photo.height() as u16);
+            if gray {
+                let luma: Vec<u8> = photo.as_raw().chunks_exact(4).map(|p| p[1]).collect();
+                e.encode(&luma, w, h, jpeg_encoder::ColorType::Luma)
+                    .unwrap();
+            } else {
+                e.encode(photo.as_raw(), w, h, jpeg_encoder::ColorType::Rgba)
+                    .unwrap();
+            }
+            (name, out)
+        };
+        use jpeg_encoder::SamplingFactor as F;
+        vec![
+            (
+                "the fixture as it is",
+                include_bytes!("../../../fixtures/photos/coffee.jpg").to_vec(),
+            ),
+            enc("baseline 4:2:0", F::F_2_2, false, false),
+            enc("baseline 4:2:2", F::F_2_1, false, false),
+            enc("baseline 4:4:4", F::F_1_1, false, false),
+            enc("progressive 4:2:0", F::F_2_2, true, false),
+            enc("progressive 4:4:4", F::F_1_1, true, false),
+            enc("grayscale", F::F_1_1, false, true),
+            enc("progressive grayscale", F::F_1_1, true, true),
+        ]
+    }
+
+    /// Reading at 1/2, 1/4 and 1/8 gives the rounded-up size and, pixel for pixel, the full
+    /// decode averaged over the same cells (the reduced inverse DCT drops only the frequencies
+    /// that the smaller grid cannot hold).
+    #[test]
+    fn a_jpeg_read_smaller_is_the_full_photo_averaged() {
+        for (name, bytes) in coffee_variants() {
+            let full = decode("c.jpg", &bytes, &Limits::default()).unwrap();
+            assert_eq!(full.full, full.image.dimensions());
+            for s in [2u32, 4, 8] {
+                let small = decode_at("c.jpg", &bytes, &Limits::default(), &|_, _| s).unwrap();
+                let (w, h) = full.image.dimensions();
+                assert_eq!(small.full, (w, h), "{name} 1/{s}");
+                assert_eq!(
+                    small.image.dimensions(),
+                    (w.div_ceil(s), h.div_ceil(s)),
+                    "{name} 1/{s}"
+                );
+                let want = box_average(&full.image, s);
+                let (mut sum, mut worst, mut n) = (0u64, 0u8, 0u64);
+                for (a, b) in small
+                    .image
+                    .as_raw()
+                    .chunks_exact(4)
+                    .zip(want.as_raw().chunks_exact(4))
+                {
+                    for c in 0..3 {
+                        let d = a[c].abs_diff(b[c]);
+                        sum += d as u64;
+                        worst = worst.max(d);
+                        n += 1;
+                    }
+                    assert_eq!(a[3], 255);
+                }
+                let mean = sum as f64 / n as f64;
+                println!("{name} 1/{s}: mean {mean:.2}, worst {worst}");
+                assert!(mean < 2.0, "{name} 1/{s}: mean difference {mean:.2}");
+                assert!(worst < 48, "{name} 1/{s}: worst difference {worst}");
+            }
+        }
+    }
+
+    /// The scale is asked for with the upright size, and the reduced photo comes out upright.
+    #[test]
+    fn a_jpeg_read_smaller_keeps_its_orientation() {
+        let mut img = Raster::new(64, 32, [0, 0, 255, 255]);
+        for y in 0..16 {
+            for x in 0..16 {
+                img.put(x, y, [255, 0, 0, 255]);
+            }
+        }
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend(crate::exif::tiff_with_orientation(6));
+        let bytes = jpeg_with_app1(&img, &app1);
+        let asked = std::cell::Cell::new((0, 0));
+        let d = decode_at("o.jpg", &bytes, &Limits::default(), &|w, h| {
+            asked.set((w, h));
+            2
+        })
+        .unwrap();
+        assert_eq!(asked.get(), (32, 64));
+        assert_eq!(d.full, (32, 64));
+        assert_eq!(d.image.dimensions(), (16, 32));
+        let full = orient(img, 6);
+        let want = box_average(&full, 2);
+        for (x, y) in [(2, 2), (13, 2), (2, 29), (13, 29), (8, 16)] {
+            let (p, q) = (d.image.get(x, y), want.get(x, y));
+            assert!(
+                (0..3).all(|c| p[c].abs_diff(q[c]) < 40),
+                "({x},{y}): {p:?} vs {q:?}"
+            );
         }
     }
 

@@ -420,6 +420,32 @@ pub fn run_one(wf: &Workflow, input: &Input, index: usize, opts: &RunOptions<'_>
     report
 }
 
+/// Shrink-on-load: the JPEG reading scale (1, 2, 4 or 8) for a `w`×`h` photo whose workflow
+/// starts with `first`. Only a `resize` first step qualifies (nothing else sees the full-size
+/// pixels), and only when it shrinks the photo at least 2× in both directions: the largest scale
+/// whose reduced photo still holds the resize's output, and gives the same output size as the full
+/// photo would, is taken, which is sharp's and libvips' rule for JPEG shrink-on-load. The resize's
+/// Lanczos3 then works from a photo at most 2× its output instead of up to 8×.
+fn load_scale(first: Option<&Action>, w: u32, h: u32) -> u32 {
+    let Some(Action::Resize(r)) = first else {
+        return 1;
+    };
+    let want = ops::resize::plan(w, h, r);
+    if want.crop {
+        return 1;
+    }
+    let (cw, ch) = want.content;
+    [8, 4, 2]
+        .into_iter()
+        .find(|&s| {
+            let (sw, sh) = (w.div_ceil(s), h.div_ceil(s));
+            cw as u64 * s as u64 <= w as u64
+                && ch as u64 * s as u64 <= h as u64
+                && ops::resize::plan(sw, sh, r) == want
+        })
+        .unwrap_or(1)
+}
+
 struct PhotoRun<'a, 'o> {
     wf: &'a Workflow,
     file: &'a FileFacts,
@@ -433,17 +459,25 @@ struct PhotoRun<'a, 'o> {
 impl PhotoRun<'_, '_> {
     fn go(&mut self, bytes: &[u8]) -> Result<()> {
         let t = Instant::now();
-        let decoded = codec::decode(&self.file.name, bytes, &self.opts.limits);
+        let first = self.wf.steps.iter().find(|s| s.enabled).map(|s| &s.action);
+        let decoded = codec::decode_at(&self.file.name, bytes, &self.opts.limits, &|w, h| {
+            load_scale(first, w, h)
+        });
         let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let mut full = None;
         let mut img = match decoded {
             Ok(d) => {
-                self.log(
-                    "decode",
-                    "decode",
-                    Status::Ok,
-                    ms,
-                    Some(format!("{}×{}", d.image.width(), d.image.height())),
-                );
+                let (w, h) = d.image.dimensions();
+                let msg = if d.full == (w, h) {
+                    format!("{w}×{h}")
+                } else {
+                    full = Some(d.full);
+                    format!(
+                        "{}×{}, read at {w}×{h} for the resize that follows",
+                        d.full.0, d.full.1
+                    )
+                };
+                self.log("decode", "decode", Status::Ok, ms, Some(msg));
                 d.image
             }
             Err(e) => {
@@ -451,7 +485,15 @@ impl PhotoRun<'_, '_> {
                 return Err(e);
             }
         };
-        self.report.facts = Some(ImageFacts::measure(&img));
+        let mut facts = ImageFacts::measure(&img);
+        if let Some((w, h)) = full {
+            // Read smaller for the resize: the photo's facts are still those of the photo.
+            facts.width = w;
+            facts.height = h;
+            facts.megapixels = w as f64 * h as f64 / 1e6;
+            facts.aspect = w as f64 / h.max(1) as f64;
+        }
+        self.report.facts = Some(facts);
         let steps = &self.wf.steps;
         self.steps(steps, "steps", &mut img)
     }
@@ -917,6 +959,77 @@ mod tests {
 
     /// Two channel presets in a row each start from the same photo (the first one's crop must not
     /// change what the second sees), and each logs its preset steps with their own paths.
+    /// A workflow that starts by shrinking the photo 2× or more reads the JPEG at a reduced
+    /// size; the photo's facts keep its own size, the output has the size it always had, and
+    /// its pixels are close to those of the full-size path (here forced by an `adjust` that
+    /// changes nothing, placed first).
+    #[test]
+    fn a_first_resize_reads_the_jpeg_smaller_and_changes_nothing_else() {
+        let steps = r#"{"type":"resize","width":280,"height":280,"fit":"pad"},
+                       {"type":"export","format":"png"}"#;
+        let small = Workflow::from_json(&format!(r#"{{"schema":1,"name":"s","steps":[{steps}]}}"#))
+            .expect("workflow");
+        let full = Workflow::from_json(&format!(
+            r#"{{"schema":1,"name":"f","steps":[{{"type":"adjust"}},{steps}]}}"#
+        ))
+        .expect("workflow");
+        let bytes = include_bytes!("../../../fixtures/photos/coffee.jpg").to_vec();
+        let input = Input::new("coffee.jpg", bytes);
+        let a = run_one(&small, &input, 1, &RunOptions::default());
+        let b = run_one(&full, &input, 1, &RunOptions::default());
+        assert!(
+            a.error.is_none() && b.error.is_none(),
+            "{:?} {:?}",
+            a.error,
+            b.error
+        );
+        let decode = |r: &PhotoReport| r.steps[0].message.clone().unwrap_or_default();
+        assert_eq!(
+            decode(&a),
+            "600×400, read at 300×200 for the resize that follows"
+        );
+        assert_eq!(decode(&b), "600×400");
+        for r in [&a, &b] {
+            let f = r.facts.as_ref().unwrap();
+            assert_eq!((f.width, f.height, f.megapixels), (600, 400, 0.24));
+            assert_eq!((r.artifacts[0].width, r.artifacts[0].height), (280, 280));
+        }
+        let px = |r: &PhotoReport| {
+            codec::decode("o.png", &r.artifacts[0].bytes, &Default::default())
+                .unwrap()
+                .image
+        };
+        let (pa, pb) = (px(&a), px(&b));
+        let diff: u64 = pa
+            .as_raw()
+            .iter()
+            .zip(pb.as_raw())
+            .map(|(x, y)| x.abs_diff(*y) as u64)
+            .sum();
+        let mean = diff as f64 / pa.as_raw().len() as f64;
+        assert!(
+            mean < 1.5,
+            "mean difference {mean:.2} from the full-size path"
+        );
+    }
+
+    #[test]
+    fn only_a_first_resize_that_shrinks_twice_or_more_reads_smaller() {
+        let first = |json: &str| -> Action { serde_json::from_str(json).unwrap() };
+        let pad = first(r#"{"type":"resize","width":2048,"height":2048,"fit":"pad"}"#);
+        // sharp's examples: 4224×3168 → 2048 is a 2.06× shrink; 4000×3000 → 500 is 8×.
+        assert_eq!(load_scale(Some(&pad), 4224, 3168), 2);
+        assert_eq!(load_scale(Some(&pad), 4000, 3000), 1, "1.95×: full size");
+        let small = first(r#"{"type":"resize","width":500}"#);
+        assert_eq!(load_scale(Some(&small), 4000, 3000), 8);
+        assert_eq!(load_scale(Some(&small), 3999, 3000), 4, "7.998×");
+        let cover = first(r#"{"type":"resize","width":500,"height":500,"fit":"cover"}"#);
+        assert_eq!(load_scale(Some(&cover), 4000, 3000), 1, "cover crops first");
+        let other = first(r#"{"type":"adjust"}"#);
+        assert_eq!(load_scale(Some(&other), 4000, 3000), 1);
+        assert_eq!(load_scale(None, 4000, 3000), 1);
+    }
+
     #[test]
     fn channels_start_from_the_same_photo_and_log_their_presets() {
         let wf = Workflow::from_json(
