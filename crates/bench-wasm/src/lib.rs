@@ -83,6 +83,19 @@ pub fn steps_json(preset: &str, bytes: &[u8]) -> Result<String, JsError> {
     serde_json::to_string(&report.steps).map_err(|e| JsError::new(&e.to_string()))
 }
 
+/// Decodes a photo at `1/scale` of its size (1: full size; 2, 4, 8: the engine's shrink-on-load)
+/// and returns the milliseconds it took, so full and reduced decodes compare in one process.
+#[wasm_bindgen]
+pub fn decode_ms(bytes: &[u8], scale: u32) -> Result<f64, JsError> {
+    use shotline_core::codec::{decode_at, Limits};
+    let t = shotline_core::time::Instant::now();
+    let d = decode_at("p.jpg", bytes, &Limits::default(), &|_, _| scale)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    std::hint::black_box(d);
+    Ok(ms)
+}
+
 /// The WASM linear memory in bytes. Memory never shrinks, so read after a run this is the peak.
 #[wasm_bindgen]
 pub fn memory_bytes() -> usize {

@@ -35,6 +35,31 @@ impl Pad {
             PadMode::Constant(f) => f.cast_to_scalar::<T>()?,
             _ => T::default(),
         };
+        // Shotline: constant padding of the last two axes only (a CNN's spatial padding) as row
+        // copies into a filled buffer, instead of ndarray's strided `assign` over all axes.
+        let rank = self.pads.len();
+        if matches!(self.mode, PadMode::Constant(_))
+            && rank >= 2
+            && rank == input.ndim()
+            && self.pads[..rank - 2].iter().all(|&p| p == (0, 0))
+            && let Some(src) = input.as_slice()
+        {
+            let (h, w) = (input.shape()[rank - 2], input.shape()[rank - 1]);
+            let (top, left) = (self.pads[rank - 2].0, self.pads[rank - 1].0);
+            let (oh, ow) = (output_shape[rank - 2], output_shape[rank - 1]);
+            let mut out = vec![element; output_shape.iter().product()];
+            if h * w > 0 {
+                for (plane, dst) in src.chunks_exact(h * w).zip(out.chunks_exact_mut(oh * ow)) {
+                    for (row, line) in plane.chunks_exact(w).enumerate() {
+                        let at = (top + row) * ow + left;
+                        dst[at..at + w].copy_from_slice(line);
+                    }
+                }
+            }
+            let mut output = ArrayD::from_shape_vec(output_shape, out)?.into_tensor();
+            unsafe { output.set_datum_type(input_tensor.datum_type()) }
+            return Ok(output.into_tvalue());
+        }
         let mut output = ArrayD::<T>::from_elem(output_shape, element);
         let slice_spec: Vec<SliceInfoElem> = self
             .pads

@@ -376,6 +376,88 @@ impl Resize {
     }
 }
 
+impl Resize {
+    /// Shotline: the common case of an f32 tensor resized on its last two axes only (NCHW
+    /// upsampling in a CNN), done one output row at a time: the two (or `window`) input rows
+    /// are mixed into one row, which is then resampled along the width. The generic path copies
+    /// the input, writes a full intermediate tensor after the first axis and walks the last
+    /// axis one element at a time through slices. Same taps, same weights, same order of
+    /// additions (start from 0, add `w * s` for each non-zero tap in order, height first), so
+    /// the result is bit for bit the generic one. `None` when the case does not apply.
+    fn eval_last_two_f32(
+        &self,
+        input: &TValue,
+        scales: &[f32],
+        output_shape: &[usize],
+    ) -> TractResult<Option<Tensor>> {
+        let shape = input.shape();
+        let rank = shape.len();
+        if input.datum_type() != f32::datum_type() || rank < 2 || scales.len() != rank {
+            return Ok(None);
+        }
+        if (0..rank - 2).any(|a| shape[a] != output_shape[a] || scales[a] != 1.0) {
+            return Ok(None);
+        }
+        let (hi, wi) = (shape[rank - 2], shape[rank - 1]);
+        let (ho, wo) = (output_shape[rank - 2], output_shape[rank - 1]);
+        if hi * wi == 0 || ho * wo == 0 {
+            return Ok(None);
+        }
+        // The generic path skips an axis whose length and scale are unchanged.
+        let same_h = hi == ho && scales[rank - 2] == 1.0;
+        let same_w = wi == wo && scales[rank - 1] == 1.0;
+        let ph = (!same_h).then(|| self.plan_axis(scales[rank - 2], hi, ho));
+        let pw = (!same_w).then(|| self.plan_axis(scales[rank - 1], wi, wo));
+        if ph.as_ref().is_some_and(|p| p.extrapolated.contains(&true))
+            || pw.as_ref().is_some_and(|p| p.extrapolated.contains(&true))
+        {
+            return Ok(None);
+        }
+        let src = input.try_as_plain_ram()?.as_slice::<f32>()?;
+        let outer: usize = shape[..rank - 2].iter().product();
+        let mut out = vec![0f32; outer * ho * wo];
+        let mut row = vec![0f32; wi];
+        for (s, d) in src.chunks_exact(hi * wi).zip(out.chunks_exact_mut(ho * wo)) {
+            for (y, drow) in d.chunks_exact_mut(wo).enumerate() {
+                match &ph {
+                    None => row.copy_from_slice(&s[y * wi..][..wi]),
+                    Some(ph) => {
+                        row.fill(0.0);
+                        let taps = ph.indices[y * ph.window..][..ph.window]
+                            .iter()
+                            .zip(&ph.weights[y * ph.window..][..ph.window]);
+                        for (&i, &w) in taps {
+                            if w == 0.0 {
+                                continue;
+                            }
+                            for (r, v) in row.iter_mut().zip(&s[i * wi..][..wi]) {
+                                *r += w * v;
+                            }
+                        }
+                    }
+                }
+                match &pw {
+                    None => drow.copy_from_slice(&row),
+                    Some(pw) => {
+                        let taps =
+                            pw.indices.chunks_exact(pw.window).zip(pw.weights.chunks_exact(pw.window));
+                        for (o, (ix, ws)) in drow.iter_mut().zip(taps) {
+                            let mut acc = 0.0f32;
+                            for (&i, &w) in ix.iter().zip(ws) {
+                                if w != 0.0 {
+                                    acc += w * row[i];
+                                }
+                            }
+                            *o = acc;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Some(tract_ndarray::ArrayD::from_shape_vec(output_shape, out)?.into_tensor()))
+    }
+}
+
 impl Op for Resize {
     fn name(&self) -> StaticName {
         "Resize".into()
@@ -402,6 +484,9 @@ impl EvalOp for Resize {
         } else {
             output_shape.iter().zip(inputs[0].shape()).map(|(o, i)| *o as f32 / *i as f32).collect()
         };
+        if let Some(out) = self.eval_last_two_f32(&inputs[0], &scales, &output_shape)? {
+            return Ok(tvec!(out.into_tvalue()));
+        }
         let input = inputs.remove(0).into_tensor();
         let input = input.cast_to::<f32>()?;
         let mut shape: TVec<usize> = input.shape().into();
