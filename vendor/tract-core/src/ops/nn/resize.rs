@@ -421,6 +421,19 @@ impl Resize {
             for (y, drow) in d.chunks_exact_mut(wo).enumerate() {
                 match &ph {
                     None => row.copy_from_slice(&s[y * wi..][..wi]),
+                    Some(ph)
+                        if ph.window == 2
+                            && ph.weights[y * 2] != 0.0
+                            && ph.weights[y * 2 + 1] != 0.0 =>
+                    {
+                        // Two taps in one pass: (0 + w0·a) + w1·b, the generic order.
+                        let (w0, w1) = (ph.weights[y * 2], ph.weights[y * 2 + 1]);
+                        let (i0, i1) = (ph.indices[y * 2], ph.indices[y * 2 + 1]);
+                        let (a, b) = (&s[i0 * wi..][..wi], &s[i1 * wi..][..wi]);
+                        for ((r, &x0), &x1) in row.iter_mut().zip(a).zip(b) {
+                            *r = 0.0 + w0 * x0 + w1 * x1;
+                        }
+                    }
                     Some(ph) => {
                         row.fill(0.0);
                         let taps = ph.indices[y * ph.window..][..ph.window]
@@ -438,6 +451,19 @@ impl Resize {
                 }
                 match &pw {
                     None => drow.copy_from_slice(&row),
+                    Some(pw) if pw.window == 2 => {
+                        let taps = pw.indices.chunks_exact(2).zip(pw.weights.chunks_exact(2));
+                        for (o, (ix, ws)) in drow.iter_mut().zip(taps) {
+                            let mut acc = 0.0f32;
+                            if ws[0] != 0.0 {
+                                acc += ws[0] * row[ix[0]];
+                            }
+                            if ws[1] != 0.0 {
+                                acc += ws[1] * row[ix[1]];
+                            }
+                            *o = acc;
+                        }
+                    }
                     Some(pw) => {
                         let taps =
                             pw.indices.chunks_exact(pw.window).zip(pw.weights.chunks_exact(pw.window));
