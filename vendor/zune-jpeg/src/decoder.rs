@@ -777,8 +777,8 @@ where
         Ok(Some((pixels, scaled.width, scaled.height)))
     }
 
-    /// Shotline: once the components' parameters are set up, replaces the placeholder that
-    /// `decode_scaled` left in `self.scaled` with the planes.
+    /// Shotline: once the components' parameters are set up, turns the pending request that
+    /// `decode_scaled` left in `self.scaled` into the planes.
     pub(crate) fn start_scaled(&mut self) {
         let Some(scale) = self.scaled.as_ref().map(|s| s.scale) else {
             return;
