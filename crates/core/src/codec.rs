@@ -1010,6 +1010,9 @@ mod tests {
             jpeg(&img, 95),
             encode(&img, Format::Png, 90, [255; 4]).unwrap(),
             encode(&img, Format::Webp, 90, [255; 4]).unwrap(),
+            // libjpeg's progressive script (refinement scans), one with restart markers.
+            include_bytes!("../../../fixtures/twins/prog420r.jpg").to_vec(),
+            include_bytes!("../../../fixtures/twins/prog422.jpg").to_vec(),
         ];
         let mut seed = 0x2545F4914F6CDD1Du64;
         let mut next = move || {
@@ -1226,6 +1229,73 @@ mod tests {
                 assert!(worst < 48, "{name} 1/{s}: worst difference {worst}");
             }
         }
+    }
+
+    /// The (Ah, Al) of every scan (SOS segment) in a JPEG, and whether it sets a restart interval.
+    fn scans(bytes: &[u8]) -> (Vec<(u8, u8)>, bool) {
+        let (mut out, mut dri, mut i) = (Vec::new(), false, 2);
+        while i + 4 <= bytes.len() {
+            if bytes[i] != 0xFF || matches!(bytes[i + 1], 0x00 | 0xFF | 0xD0..=0xD7) {
+                i += 1;
+                continue;
+            }
+            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+            match bytes[i + 1] {
+                0xD9 => break,
+                0xDD => dri = true,
+                0xDA => {
+                    let n = usize::from(bytes[i + 4]);
+                    let a = bytes[i + 7 + 2 * n];
+                    out.push((a >> 4, a & 15));
+                }
+                _ => {}
+            }
+            i += 2 + len;
+        }
+        (out, dri)
+    }
+
+    /// A progressive JPEG holds the same quantized coefficients as the baseline JPEG libjpeg writes
+    /// from the same pixels and settings, only in another order, so both must decode to the same
+    /// bytes, at full size and read smaller. The twins (fixtures/twins, libjpeg-turbo through
+    /// Pillow) use libjpeg's standard progressive script, with successive-approximation refinement
+    /// scans, and one pair has restart markers: this is what checks the progressive decoder's
+    /// refinement and restart handling, which the vendored zune-jpeg rewrites.
+    #[test]
+    fn progressive_twins_decode_to_the_baseline_pixels() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/twins");
+        let mut restarts = false;
+        for name in ["420r", "422", "444", "L"] {
+            let read = |kind: &str| std::fs::read(format!("{dir}/{kind}{name}.jpg")).unwrap();
+            let (base, prog) = (read("base"), read("prog"));
+            let (sb, _) = scans(&base);
+            let (sp, dri) = scans(&prog);
+            assert_eq!(sb.len(), 1, "{name}: the baseline twin is one scan");
+            assert!(sp.len() >= 6, "{name}: {} scans", sp.len());
+            assert!(
+                sp.iter().any(|&(ah, _)| ah > 0),
+                "{name}: no refinement scan"
+            );
+            restarts |= dri;
+            for s in [1u32, 2, 4, 8] {
+                let b = decode_at("b.jpg", &base, &Limits::default(), &|_, _| s).unwrap();
+                let p = decode_at("p.jpg", &prog, &Limits::default(), &|_, _| s).unwrap();
+                assert_eq!(b.image.dimensions(), p.image.dimensions(), "{name} 1/{s}");
+                assert_eq!(b.image.dimensions().0, 213u32.div_ceil(s), "{name} 1/{s}");
+                let diff = b
+                    .image
+                    .as_raw()
+                    .iter()
+                    .zip(p.image.as_raw())
+                    .filter(|(x, y)| x != y);
+                assert_eq!(
+                    diff.count(),
+                    0,
+                    "{name} 1/{s}: progressive and baseline differ"
+                );
+            }
+        }
+        assert!(restarts, "no twin with restart markers");
     }
 
     /// The scale is asked for with the upright size, and the reduced photo comes out upright.

@@ -222,6 +222,14 @@ impl BitStream {
                                 self.aligned_buffer = self.buffer << (64 - self.bits_left);
 
                             }
+                            // Shotline: the data ends at the marker. Pad with zero bits now, as
+                            // the next refill would, so a symbol decoded before that refill (in
+                            // corrupt data) never takes more bits than the buffer holds.
+                            while self.bits_left < 32 {
+                                self.buffer <<= 8;
+                                self.bits_left += 8;
+                            }
+                            self.aligned_buffer = self.buffer << (64 - self.bits_left);
 
                             return Ok(false);
                         }
@@ -436,7 +444,7 @@ impl BitStream {
         *block = (*dc_prediction as i16).wrapping_mul(1_i16 << self.successive_low);
         return Ok(());
     }
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode_prog_dc_refine<T>(
         &mut self, reader: &mut ZByteReader<T>, block: &mut i16
     ) -> Result<(), DecodeErrors>
@@ -456,6 +464,7 @@ impl BitStream {
     }
 
     /// Get a single bit from the bitstream
+    #[inline(always)]
     fn get_bit(&mut self) -> u8 {
         let k = (self.aligned_buffer >> 63) as u8;
         // discard a bit
@@ -485,7 +494,7 @@ impl BitStream {
             if fac != 0 {
                 // fast ac path
                 k += ((fac >> 4) & 15) as usize; // run
-                block[UN_ZIGZAG[min(k, 63)] & 63] = (fac >> 8).wrapping_mul(1 << shift); // value
+                block[min(k, 63)] = (fac >> 8).wrapping_mul(1 << shift); // value (Shotline: zigzag order)
                 self.drop_bits((fac & 15) as u8);
                 k += 1;
             } else {
@@ -498,7 +507,7 @@ impl BitStream {
                     k += r as usize;
                     r = self.get_bits(symbol as u8);
                     symbol = huff_extend(r, symbol);
-                    block[UN_ZIGZAG[k & 63] & 63] = (symbol as i16).wrapping_mul(1 << shift);
+                    block[k & 63] = (symbol as i16).wrapping_mul(1 << shift);
                     k += 1;
                 } else {
                     if r != 15 {
@@ -519,6 +528,13 @@ impl BitStream {
         return Ok(true);
     }
     #[allow(clippy::too_many_lines, clippy::op_ref)]
+    /// Shotline: a successive-approximation refinement of one block's AC coefficients.
+    ///
+    /// The block holds its coefficients in zigzag order (see `mcu_prog.rs`), so the coefficients
+    /// already non-zero are a bitmask, and the loops visit only them (the correction bits) and count
+    /// the zero ones without touching memory. It reads the same bits and writes the same values as
+    /// upstream's coefficient-by-coefficient loop (G.1.2.3 of the JPEG standard).
+    #[allow(clippy::too_many_lines)]
     pub(crate) fn decode_mcu_ac_refine<T>(
         &mut self, reader: &mut ZByteReader<T>, table: &HuffmanTable, block: &mut [i16; 64]
     ) -> Result<bool, DecodeErrors>
@@ -526,13 +542,15 @@ impl BitStream {
         T: ZReaderTrait
     {
         let bit = (1 << self.successive_low) as i16;
-
-        let mut k = self.spec_start;
+        let se = u32::from(self.spec_end);
+        let mut k = u32::from(self.spec_start);
+        // Coefficients non-zero before this scan; a coefficient this call places lies before `k`,
+        // which only grows, so the mask needs no update.
+        let nz = nonzero_mask(block);
         let (mut symbol, mut r);
 
         if self.eob_run == 0 {
             'no_eob: loop {
-                // Decode a coefficient from the bit stream
                 self.refill(reader)?;
 
                 symbol = self.peek_bits::<HUFF_LOOKAHEAD>();
@@ -545,21 +563,18 @@ impl BitStream {
 
                 if symbol == 0 {
                     if r != 15 {
-                        // EOB run is 2^r + bits
+                        // EOB run: this block is its first; the rest of it is done below.
                         self.eob_run = 1 << r;
                         self.eob_run += self.get_bits(r as u8);
-                        // EOB runs are handled by the eob logic
                         break 'no_eob;
                     }
+                    // ZRL: skip 16 zero coefficients, r == 15 below.
                 } else {
                     if symbol != 1 {
                         return Err(DecodeErrors::HuffmanDecode(
                             "Bad Huffman code, corrupt JPEG?".to_string()
                         ));
                     }
-                    // get sign bit
-                    // We assume we have enough bits, which should be correct for sane images
-                    // since we refill by 32 above
                     if self.get_bit() == 1 {
                         symbol = i32::from(bit);
                     } else {
@@ -567,86 +582,63 @@ impl BitStream {
                     }
                 }
 
-                // Advance over already nonzero coefficients  appending
-                // correction bits to the non-zeroes.
-                // A correction bit is 1 if the absolute value of the coefficient must be increased
-
-                if k <= self.spec_end {
-                    'advance_nonzero: loop {
-                        let coefficient = &mut block[UN_ZIGZAG[k as usize & 63] & 63];
-
-                        if *coefficient != 0 {
-                            if self.get_bit() == 1 && (*coefficient & bit) == 0 {
-                                if *coefficient >= 0 {
-                                    *coefficient += bit;
-                                } else {
-                                    *coefficient -= bit;
-                                }
-                            }
-
-                            if self.bits_left < 1 {
-                                self.refill(reader)?;
-                            }
-                        } else {
-                            r -= 1;
-
-                            if r < 0 {
-                                // reached target zero coefficient.
-                                break 'advance_nonzero;
-                            }
-                        };
-
-                        if k == self.spec_end {
-                            break 'advance_nonzero;
-                        }
-
-                        k += 1;
+                if k <= se {
+                    // Skip `r` zero coefficients and stop at the next zero one (or at Se),
+                    // refining every non-zero coefficient passed on the way.
+                    let range = span(k, se);
+                    let mut zeros = !nz & range;
+                    for _ in 0..r {
+                        zeros &= zeros.wrapping_sub(1);
                     }
+                    let stop = if zeros == 0 { se } else { zeros.trailing_zeros() };
+                    let passed = if zeros == 0 { range } else { range & ((1_u64 << stop) - 1) };
+                    self.refine_coefficients(reader, block, nz & passed, bit)?;
+                    k = stop;
                 }
 
                 if symbol != 0 {
-                    let pos = UN_ZIGZAG[k as usize & 63];
-                    // output new non-zero coefficient.
-                    block[pos & 63] = symbol as i16;
+                    block[k as usize & 63] = symbol as i16;
                 }
 
                 k += 1;
 
-                if k > self.spec_end {
+                if k > se {
                     break 'no_eob;
                 }
             }
         }
         if self.eob_run > 0 {
-            // only run if block does not consists of purely zeroes
-            if &block[1..] != &[0; 63] {
-                self.refill(reader)?;
-
-                while k <= self.spec_end {
-                    let coefficient = &mut block[UN_ZIGZAG[k as usize & 63] & 63];
-
-                    if *coefficient != 0 && self.get_bit() == 1 {
-                        // check if we already modified it, if so do nothing, otherwise
-                        // append the correction bit.
-                        if (*coefficient & bit) == 0 {
-                            if *coefficient >= 0 {
-                                *coefficient = coefficient.wrapping_add(bit);
-                            } else {
-                                *coefficient = coefficient.wrapping_sub(bit);
-                            }
-                        }
-                    }
-                    if self.bits_left < 1 {
-                        // refill at the last possible moment
-                        self.refill(reader)?;
-                    }
-                    k += 1;
-                }
+            // In an EOB run: only the correction bits of the non-zero coefficients are left.
+            if k <= se {
+                self.refine_coefficients(reader, block, nz & span(k, se), bit)?;
             }
-            // count a block completed in EOB run
             self.eob_run -= 1;
         }
         return Ok(true);
+    }
+
+    /// One correction bit for each coefficient in `mask` (zigzag positions), in order.
+    #[inline(always)]
+    fn refine_coefficients<T>(
+        &mut self, reader: &mut ZByteReader<T>, block: &mut [i16; 64], mut mask: u64, bit: i16
+    ) -> Result<(), DecodeErrors>
+    where
+        T: ZReaderTrait
+    {
+        while mask != 0 {
+            let z = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if self.bits_left < 1 {
+                self.refill(reader)?;
+            }
+            if self.get_bit() == 1 {
+                let c = &mut block[z & 63];
+                if (*c & bit) == 0 {
+                    *c = if *c >= 0 { c.wrapping_add(bit) } else { c.wrapping_sub(bit) };
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn update_progressive_params(&mut self, ah: u8, al: u8, spec_start: u8, spec_end: u8) {
@@ -671,6 +663,56 @@ impl BitStream {
 }
 
 /// Do the equivalent of JPEG HUFF_EXTEND
+/// Bits `lo..=hi` of a u64 (`lo <= hi <= 63`).
+#[inline(always)]
+fn span(lo: u32, hi: u32) -> u64 {
+    (u64::MAX << lo) & (u64::MAX >> (63 - hi))
+}
+
+/// Bit `i` set where `block[i] != 0`.
+#[inline(always)]
+pub(crate) fn nonzero_mask(block: &[i16; 64]) -> u64 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use core::arch::wasm32::{i16x8_bitmask, i16x8_ne, i16x8_splat, v128, v128_load};
+        let zero = i16x8_splat(0);
+        let mut m = 0_u64;
+        for (i, chunk) in block.chunks_exact(8).enumerate() {
+            // SAFETY: `chunk` is 8 i16 (16 bytes); v128_load has no alignment requirement.
+            let v = unsafe { v128_load(chunk.as_ptr().cast::<v128>()) };
+            m |= u64::from(i16x8_bitmask(i16x8_ne(v, zero))) << (8 * i);
+        }
+        return m;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi16, _mm_loadu_si128, _mm_movemask_epi8, _mm_packs_epi16,
+            _mm_setzero_si128
+        };
+        let mut m = 0_u64;
+        for (i, pair) in block.chunks_exact(16).enumerate() {
+            // SAFETY: SSE2 is part of x86_64; each load reads 8 of the 16 i16 in `pair`.
+            let eq = unsafe {
+                let zero = _mm_setzero_si128();
+                let a = _mm_loadu_si128(pair.as_ptr().cast::<__m128i>());
+                let b = _mm_loadu_si128(pair.as_ptr().add(8).cast::<__m128i>());
+                _mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(a, zero), _mm_cmpeq_epi16(b, zero)))
+            };
+            m |= u64::from(!(eq as u16)) << (16 * i);
+        }
+        return m;
+    }
+    #[allow(unreachable_code)]
+    {
+        let mut m = 0_u64;
+        for (i, &c) in block.iter().enumerate() {
+            m |= u64::from(c != 0) << i;
+        }
+        m
+    }
+}
+
 #[inline(always)]
 fn huff_extend(x: i32, s: i32) -> i32 {
     // if x<s return x else return x+offset[s] where offset[s] = ( (-1<<s)+1)

@@ -34,7 +34,7 @@ use crate::errors::DecodeErrors;
 use crate::headers::{parse_sos};
 use crate::marker::Marker;
 use crate::mcu::DCT_BLOCK;
-use crate::misc::{calculate_padded_width, setup_component_params};
+use crate::misc::{calculate_padded_width, setup_component_params, UN_ZIGZAG};
 
 impl<T: ZReaderTrait> JpegDecoder<T> {
     /// Decode a progressive image
@@ -189,18 +189,10 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
             // Shotline: `decode_scaled` turns the coefficients into reduced-size planes.
             self.start_scaled();
             let idct = self.idct_func;
-            let mut tmp = [0_i32; DCT_BLOCK];
             if let Some(scaled) = self.scaled.as_mut() {
                 for (c, comp) in self.components.iter().enumerate() {
-                    let per_row = (comp.width_stride / 8).max(1);
-                    for (i, coefs) in block[c].chunks_exact(64).enumerate() {
-                        for ((t, &x), &q) in
-                            tmp.iter_mut().zip(coefs).zip(comp.quantization_table.iter())
-                        {
-                            *t = i32::from(x) * q;
-                        }
-                        scaled.put(c, i % per_row, i / per_row, &mut tmp, idct);
-                    }
+                    let per_row = comp.width_stride / 8;
+                    scaled.put_plane_zigzag(c, &block[c], per_row, &comp.quantization_table, idct);
                 }
             }
             return Ok(());
@@ -265,81 +257,85 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
                 mcu_height = self.mcu_y;
             }
 
-            for i in 0..mcu_height {
-                for j in 0..mcu_width {
-                    if self.spec_start != 0 && self.succ_high == 0 && stream.eob_run > 0 {
-                        // handle EOB runs here.
-                        stream.eob_run -= 1;
-                    } else {
-                        let start = 64 * (j + i * (self.components[k].width_stride / 8));
-
-                        let data: &mut [i16; 64] = buffer
-                            .get_mut(k)
-                            .unwrap()
-                            .get_mut(start..start + 64)
-                            .unwrap()
-                            .try_into()
-                            .unwrap();
-
-                        if self.spec_start == 0 {
-                            let pos = self.components[k].dc_huff_table & (MAX_COMPONENTS - 1);
-                            let dc_table = self
-                                .dc_huffman_tables
-                                .get(pos)
-                                .ok_or(DecodeErrors::FormatStatic(
-                                    "No huffman table for DC component"
-                                ))?
-                                .as_ref()
-                                .ok_or(DecodeErrors::FormatStatic(
-                                    "Huffman table at index  {} not initialized"
-                                ))?;
-
+            // Shotline: the table is looked up once per scan, not once per block, and each kind
+            // of scan has its own loop.
+            let per_row = self.components[k].width_stride / 8;
+            let buf = buffer.get_mut(k).ok_or(DecodeErrors::FormatStatic("No component buffer"))?;
+            // The last block this scan writes must lie inside the buffer (upstream panicked).
+            if mcu_width > 0
+                && mcu_height > 0
+                && buf.len() < 64 * ((mcu_width - 1) + (mcu_height - 1) * per_row + 1)
+            {
+                return Err(DecodeErrors::FormatStatic("Invalid image"));
+            }
+            if self.spec_start == 0 {
+                let pos = self.components[k].dc_huff_table & (MAX_COMPONENTS - 1);
+                let dc_table = self
+                    .dc_huffman_tables
+                    .get(pos)
+                    .ok_or(DecodeErrors::FormatStatic("No huffman table for DC component"))?
+                    .as_ref()
+                    .ok_or(DecodeErrors::FormatStatic(
+                        "Huffman table at index  {} not initialized"
+                    ))?
+                    .clone();
+                for i in 0..mcu_height {
+                    for j in 0..mcu_width {
+                        let data = &mut buf[64 * (j + i * per_row)];
+                        if self.succ_high == 0 {
+                            // first scan for this mcu
                             let dc_pred = &mut self.components[k].dc_pred;
-
-                            if self.succ_high == 0 {
-                                // first scan for this mcu
-                                stream.decode_prog_dc_first(
-                                    &mut self.stream,
-                                    dc_table,
-                                    &mut data[0],
-                                    dc_pred
-                                )?;
-                            } else {
-                                // refining scans for this MCU
-                                stream.decode_prog_dc_refine(&mut self.stream, &mut data[0])?;
-                            }
+                            stream.decode_prog_dc_first(&mut self.stream, &dc_table, data, dc_pred)?;
                         } else {
-                            let pos = self.components[k].ac_huff_table;
-                            let ac_table = self
-                                .ac_huffman_tables
-                                .get(pos)
-                                .ok_or_else(|| {
-                                    DecodeErrors::Format(format!(
-                                        "No huffman table for component:{pos}"
-                                    ))
-                                })?
-                                .as_ref()
-                                .ok_or_else(|| {
-                                    DecodeErrors::Format(format!(
-                                        "Huffman table at index  {pos} not initialized"
-                                    ))
-                                })?;
-
-                            if self.succ_high == 0 {
-                                debug_assert!(stream.eob_run == 0, "EOB run is not zero");
-
-                                stream.decode_mcu_ac_first(&mut self.stream, ac_table, data)?;
-                            } else {
-                                // refinement scan
-                                stream.decode_mcu_ac_refine(&mut self.stream, ac_table, data)?;
-                            }
+                            // refining scans for this MCU
+                            stream.decode_prog_dc_refine(&mut self.stream, data)?;
+                        }
+                        self.todo -= 1;
+                        // A scan's last block is followed by the next segment's marker, not a
+                        // restart marker, even when it completes a restart interval.
+                        if i + 1 < mcu_height || j + 1 < mcu_width {
+                            self.handle_rst_main(stream)?;
                         }
                     }
-
-                    // + EOB and investigate effect.
-                    self.todo -= 1;
-
-                    self.handle_rst_main(stream)?;
+                }
+            } else {
+                let pos = self.components[k].ac_huff_table;
+                let ac_table = self
+                    .ac_huffman_tables
+                    .get(pos)
+                    .ok_or_else(|| {
+                        DecodeErrors::Format(format!("No huffman table for component:{pos}"))
+                    })?
+                    .as_ref()
+                    .ok_or_else(|| {
+                        DecodeErrors::Format(format!("Huffman table at index  {pos} not initialized"))
+                    })?
+                    .clone();
+                let first = self.succ_high == 0;
+                for i in 0..mcu_height {
+                    for j in 0..mcu_width {
+                        let start = 64 * (j + i * per_row);
+                        let data: &mut [i16; 64] = (&mut buf[start..start + 64])
+                            .try_into()
+                            .map_err(|_| DecodeErrors::FormatStatic("Invalid image"))?;
+                        if first {
+                            if stream.eob_run > 0 {
+                                // handle EOB runs here.
+                                stream.eob_run -= 1;
+                            } else {
+                                stream.decode_mcu_ac_first(&mut self.stream, &ac_table, data)?;
+                            }
+                        } else {
+                            // refinement scan
+                            stream.decode_mcu_ac_refine(&mut self.stream, &ac_table, data)?;
+                        }
+                        self.todo -= 1;
+                        // A scan's last block is followed by the next segment's marker, not a
+                        // restart marker, even when it completes a restart interval.
+                        if i + 1 < mcu_height || j + 1 < mcu_width {
+                            self.handle_rst_main(stream)?;
+                        }
+                    }
                 }
             }
         } else {
@@ -427,15 +423,28 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
                     // We want wrapping subtraction here because it means
                     // we get a higher number in the case this underflows
                     self.todo -= 1;
-                    // after every scan that's a mcu, count down restart markers.
-                    self.handle_rst_main(stream)?;
+                    // after every scan that's a mcu, count down restart markers (not after the
+                    // scan's last one: the next segment's marker follows it).
+                    if i + 1 < self.mcu_y || j + 1 < self.mcu_x {
+                        self.handle_rst_main(stream)?;
+                    }
                 }
             }
         }
         return Ok(());
     }
 
+    /// Shotline: the check every block makes stays inline; the restart work is out of line.
+    #[inline(always)]
     pub(crate) fn handle_rst_main(&mut self, stream: &mut BitStream) -> Result<(), DecodeErrors> {
+        if self.todo != 0 {
+            return Ok(());
+        }
+        self.handle_rst_due(stream)
+    }
+
+    #[inline(never)]
+    fn handle_rst_due(&mut self, stream: &mut BitStream) -> Result<(), DecodeErrors> {
         if self.todo == 0 {
             stream.refill(&mut self.stream)?;
         }
@@ -575,12 +584,9 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
                             return Err(DecodeErrors::FormatStatic("Invalid slice , would panic, invalid image"))
                         };
                         // dequantize
-                        for ((x, out), qt_val) in qt_slice
-                            .iter()
-                            .zip(tmp.iter_mut())
-                            .zip(qt_table.iter())
-                        {
-                            *out = i32::from(*x) * qt_val;
+                        // Shotline: the coefficients are kept in zigzag order.
+                        for (&x, &n) in qt_slice.iter().zip(UN_ZIGZAG.iter()) {
+                            tmp[n & 63] = i32::from(x) * qt_table[n & 63];
                         }
                         // determine where to write.
                         let sl = &mut temp_channel[component.idct_pos..];

@@ -19,6 +19,7 @@ use zune_core::colorspace::ColorSpace;
 
 use crate::decoder::IDCTPtr;
 use crate::errors::DecodeErrors;
+use crate::misc::UN_ZIGZAG;
 
 /// One component's samples at the output size, with the basis that makes them.
 pub(crate) struct ScaledPlane {
@@ -32,7 +33,14 @@ pub(crate) struct ScaledPlane {
     kv:                  usize,
     /// `mh[x * 8 + u]`: the weight of horizontal frequency `u` at output column `x` of a block.
     mh:                  Vec<f32>,
-    mv:                  Vec<f32>
+    mv:                  Vec<f32>,
+    /// `wh[u][x] = mh[x * 8 + u]` for `nh <= 8`: each frequency's weights across a row.
+    wh:                  [[f32; 8]; 8],
+    wv:                  [[f32; 8]; 8],
+    /// Zigzag positions of the AC coefficients inside the `kh × kv` frequencies used.
+    ac_region:           u64,
+    /// `row_region[v]`: zigzag positions of frequencies `(v, 0..kh)`.
+    row_region:          [u64; 8]
 }
 
 pub(crate) struct Scaled {
@@ -67,43 +75,138 @@ fn basis(n: usize) -> (Vec<f32>, usize) {
     (m, k)
 }
 
-/// The n×n block from its lowest n×n frequencies (n = 1, 2 or 4: luma and 4:4:4 chroma at 1/2,
-/// 1/4, 1/8), with fixed sizes so the compiler keeps everything in registers and vectorises the
-/// n-wide rows (one f32x4 for n = 4 in WASM).
-#[inline(always)]
-fn square<const N: usize>(
-    coef: &[i32; 64], mh: &[f32], mv: &[f32], out: &mut [u8], stride: usize
-) {
-    // mht[u][x] = mh[x][u]: each frequency's weights across the output row.
-    let mut mht = [[0.0_f32; N]; N];
-    let mut mvt = [[0.0_f32; N]; N];
-    for u in 0..N {
-        for x in 0..N {
-            mht[u][x] = mh[x * 8 + u];
-            mvt[u][x] = mv[x * 8 + u];
-        }
+/// Zigzag position of each coefficient in natural (row-major) order.
+const ZIGZAG: [u8; 64] = {
+    let mut z = [0_u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        z[UN_ZIGZAG[i]] = i as u8;
+        i += 1;
     }
-    // t[v] = Σ_u F[v][u] · mht[u]
-    let mut t = [[0.0_f32; N]; N];
-    for v in 0..N {
-        for u in 0..N {
-            let f = coef[v * 8 + u] as f32;
-            for x in 0..N {
-                t[v][x] += f * mht[u][x];
+    z
+};
+
+/// The `NH × NV` samples of a block from its lowest `NH × NV` frequencies `f[v][u]` (dequantized;
+/// NH, NV ≤ 8: luma and chroma at 1/2, 1/4, 1/8), with fixed sizes so the compiler keeps everything
+/// in registers and vectorises the rows (one f32x4 for NH = 4 in WASM). Rows first, then columns.
+#[inline(always)]
+fn rect<const NH: usize, const NV: usize>(
+    f: &[[f32; 8]; 8], rows: u8, wh: &[[f32; 8]; 8], wv: &[[f32; 8]; 8], out: &mut [u8], stride: usize
+) {
+    // t[v] = Σ_u F[v][u] · wh[u]; rows of F that are all zero (bit v of `rows` clear) add nothing,
+    // so they are skipped in both passes (adding ±0 leaves every sum bit for bit the same).
+    let mut t = [[0.0_f32; NH]; NV];
+    for v in 0..NV {
+        if rows & (1 << v) == 0 {
+            continue;
+        }
+        for u in 0..NH {
+            let c = f[v][u];
+            for x in 0..NH {
+                t[v][x] += c * wh[u][x];
             }
         }
     }
-    // out[y] = 128 + Σ_v mv[y][v] · t[v]
-    for (y, row) in out.chunks_mut(stride).take(N).enumerate() {
-        let mut acc = [128.5_f32; N];
-        for v in 0..N {
-            let w = mvt[v][y];
-            for x in 0..N {
+    // out[y] = 128 + Σ_v wv[v][y] · t[v]
+    for (y, row) in out.chunks_mut(stride).take(NV).enumerate() {
+        let mut acc = [128.5_f32; NH];
+        for v in 0..NV {
+            if rows & (1 << v) == 0 {
+                continue;
+            }
+            let w = wv[v][y];
+            for x in 0..NH {
                 acc[x] += w * t[v][x];
             }
         }
-        for x in 0..N {
-            row[x] = acc[x].clamp(0.0, 255.0) as u8;
+        for (d, a) in row[..NH].iter_mut().zip(acc) {
+            *d = a.clamp(0.0, 255.0) as u8;
+        }
+    }
+}
+
+/// A block with no AC coefficient in the frequencies used: one value, computed exactly as `rect`
+/// computes it (the DC weights are the same at every sample), so either path gives the same bytes.
+#[inline(always)]
+fn flat(dc: f32, wh: &[[f32; 8]; 8], wv: &[[f32; 8]; 8], nh: usize, nv: usize, out: &mut [u8], stride: usize) {
+    let a = 128.5_f32 + wv[0][0] * (0.0_f32 + dc * wh[0][0]);
+    let b = a.clamp(0.0, 255.0) as u8;
+    for row in out.chunks_mut(stride).take(nv) {
+        row[..nh].fill(b);
+    }
+}
+
+impl ScaledPlane {
+    /// `rect` for this plane's block size (`nh`, `nv` ≤ 8), writing from `data[at]`.
+    #[inline(always)]
+    fn rect(&mut self, f: &[[f32; 8]; 8], rows: u8, at: usize) {
+        let (wh, wv, s) = (&self.wh, &self.wv, self.stride);
+        let out = &mut self.data[at..];
+        match (self.nh, self.nv) {
+            (8, 8) => rect::<8, 8>(f, rows, wh, wv, out, s),
+            (8, 4) => rect::<8, 4>(f, rows, wh, wv, out, s),
+            (4, 8) => rect::<4, 8>(f, rows, wh, wv, out, s),
+            (4, 4) => rect::<4, 4>(f, rows, wh, wv, out, s),
+            (4, 2) => rect::<4, 2>(f, rows, wh, wv, out, s),
+            (2, 4) => rect::<2, 4>(f, rows, wh, wv, out, s),
+            (2, 2) => rect::<2, 2>(f, rows, wh, wv, out, s),
+            (2, 1) => rect::<2, 1>(f, rows, wh, wv, out, s),
+            (1, 2) => rect::<1, 2>(f, rows, wh, wv, out, s),
+            (1, 1) => rect::<1, 1>(f, rows, wh, wv, out, s),
+            (8, 2) => rect::<8, 2>(f, rows, wh, wv, out, s),
+            (2, 8) => rect::<2, 8>(f, rows, wh, wv, out, s),
+            (8, 1) => rect::<8, 1>(f, rows, wh, wv, out, s),
+            (1, 8) => rect::<1, 8>(f, rows, wh, wv, out, s),
+            (4, 1) => rect::<4, 1>(f, rows, wh, wv, out, s),
+            (1, 4) => rect::<1, 4>(f, rows, wh, wv, out, s),
+            _ => {}
+        }
+    }
+}
+
+impl ScaledPlane {
+    /// `put_plane_zigzag` for `NH × NV` samples per block (both ≤ 8, not 8 × 8).
+    fn fill_zigzag<const NH: usize, const NV: usize>(
+        &mut self, blocks: &[i16], per_row: usize, qt: &[i32; 64]
+    ) {
+        let (wh, wv, stride, ac_region) = (self.wh, self.wv, self.stride, self.ac_region);
+        // The frequencies used: zigzag position and quantizer of (v, u), per row.
+        let mut zz = [[0_usize; NH]; NV];
+        let mut q = [[0_i32; NH]; NV];
+        for v in 0..NV {
+            for u in 0..NH {
+                zz[v][u] = usize::from(ZIGZAG[v * 8 + u]) & 63;
+                q[v][u] = qt[v * 8 + u];
+            }
+        }
+        let rows_region: [u64; NV] = core::array::from_fn(|v| self.row_region[v]);
+        let per_row = per_row.max(1);
+        for (by, line) in blocks.chunks(64 * per_row).enumerate().take(self.blocks_y) {
+            for (bx, coefs) in line.chunks_exact(64).enumerate().take(self.blocks_x) {
+                let Ok(coefs) = <&[i16; 64]>::try_from(coefs) else {
+                    continue;
+                };
+                let at = by * NV * stride + bx * NH;
+                let out = &mut self.data[at..];
+                let nz = crate::bitstream::nonzero_mask(coefs);
+                if nz & ac_region == 0 {
+                    let dc = (i32::from(coefs[0]) * q[0][0]) as f32;
+                    flat(dc, &wh, &wv, NH, NV, out, stride);
+                    continue;
+                }
+                let mut f = [[0.0_f32; 8]; 8];
+                let mut rows = 0_u8;
+                for v in 0..NV {
+                    if nz & rows_region[v] == 0 {
+                        continue;
+                    }
+                    rows |= 1 << v;
+                    for u in 0..NH {
+                        f[v][u] = (i32::from(coefs[zz[v][u]]) * q[v][u]) as f32;
+                    }
+                }
+                rect::<NH, NV>(&f, rows, &wh, &wv, out, stride);
+            }
         }
     }
 }
@@ -145,7 +248,27 @@ impl Scaled {
             if stride < width.div_ceil(scale) || by * nv < height.div_ceil(scale) {
                 return None;
             }
+            let (mut wh, mut wv) = ([[0.0_f32; 8]; 8], [[0.0_f32; 8]; 8]);
+            for u in 0..8 {
+                for x in 0..nh.min(8) {
+                    wh[u][x] = mh[x * 8 + u];
+                }
+                for y in 0..nv.min(8) {
+                    wv[u][y] = mv[y * 8 + u];
+                }
+            }
+            let (mut ac_region, mut row_region) = (0_u64, [0_u64; 8]);
+            for v in 0..kv.min(8) {
+                for u in 0..kh.min(8) {
+                    ac_region |= u64::from(v + u > 0) << ZIGZAG[v * 8 + u];
+                    row_region[v] |= 1 << ZIGZAG[v * 8 + u];
+                }
+            }
             planes.push(ScaledPlane {
+                wh,
+                wv,
+                ac_region,
+                row_region,
                 data: vec![0; stride.checked_mul(by * nv)?],
                 stride,
                 blocks_x: bx,
@@ -166,6 +289,72 @@ impl Scaled {
         })
     }
 
+    /// Writes every block of component `c` from a progressive decode's buffer (quantized
+    /// coefficients in zigzag order, 64 per block, `per_row` blocks per row). The block size is
+    /// matched once, so the kernel for it runs over the whole plane.
+    pub(crate) fn put_plane_zigzag(
+        &mut self, c: usize, blocks: &[i16], per_row: usize, qt: &[i32; 64], idct: IDCTPtr
+    ) {
+        let Some(p) = self.planes.get_mut(c) else {
+            return;
+        };
+        macro_rules! sizes {
+            ($(($h:literal, $v:literal)),*) => {
+                match (p.nh, p.nv) {
+                    $(($h, $v) => return p.fill_zigzag::<$h, $v>(blocks, per_row, qt),)*
+                    _ => {}
+                }
+            };
+        }
+        sizes!((4, 4), (8, 4), (4, 8), (2, 2), (4, 2), (2, 4), (1, 1), (2, 1), (1, 2), (8, 2),
+            (2, 8), (4, 1), (1, 4), (8, 1), (1, 8));
+        let per_row = per_row.max(1);
+        for (i, coefs) in blocks.chunks_exact(64).enumerate() {
+            if let Ok(coefs) = coefs.try_into() {
+                self.put_zigzag(c, i % per_row, i / per_row, coefs, qt, idct);
+            }
+        }
+    }
+
+    /// Writes the block at (`bx`, `by`) of component `c` from its quantized coefficients in zigzag
+    /// order (a progressive decode's buffer): only the frequencies used are dequantized.
+    pub(crate) fn put_zigzag(
+        &mut self, c: usize, bx: usize, by: usize, coefs: &[i16; 64], qt: &[i32; 64], idct: IDCTPtr
+    ) {
+        let Some(p) = self.planes.get_mut(c) else {
+            return;
+        };
+        if bx >= p.blocks_x || by >= p.blocks_y {
+            return;
+        }
+        if p.nh <= 8 && p.nv <= 8 && (p.nh, p.nv) != (8, 8) {
+            let at = by * p.nv * p.stride + bx * p.nh;
+            let dc = (i32::from(coefs[0]) * qt[0]) as f32;
+            let nz = crate::bitstream::nonzero_mask(coefs);
+            if nz & p.ac_region == 0 {
+                return flat(dc, &p.wh, &p.wv, p.nh, p.nv, &mut p.data[at..], p.stride);
+            }
+            let mut f = [[0.0_f32; 8]; 8];
+            let mut rows = 0_u8;
+            for v in 0..p.kv {
+                if nz & p.row_region[v] == 0 {
+                    continue;
+                }
+                rows |= 1 << v;
+                for u in 0..p.kh {
+                    let n = v * 8 + u;
+                    f[v][u] = (i32::from(coefs[usize::from(ZIGZAG[n]) & 63]) * qt[n]) as f32;
+                }
+            }
+            return p.rect(&f, rows, at);
+        }
+        let mut tmp = [0_i32; 64];
+        for (&x, &n) in coefs.iter().zip(UN_ZIGZAG.iter()) {
+            tmp[n & 63] = i32::from(x) * qt[n & 63];
+        }
+        self.put(c, bx, by, &mut tmp, idct);
+    }
+
     /// Writes the block at (`bx`, `by`) of component `c` from its dequantized coefficients
     /// (natural order). Blocks outside the plane are ignored.
     pub(crate) fn put(&mut self, c: usize, bx: usize, by: usize, coef: &mut [i32; 64], idct: IDCTPtr) {
@@ -177,8 +366,8 @@ impl Scaled {
         }
         let at = by * p.nv * p.stride + bx * p.nh;
         let stride = p.stride;
-        let out = &mut p.data[at..];
         if p.nh == 8 && p.nv == 8 {
+            let out = &mut p.data[at..];
             // The plain 8×8 inverse DCT, the same one a full-size decode uses.
             let mut tmp = [0_i16; 64];
             idct(coef, &mut tmp, 8);
@@ -189,12 +378,22 @@ impl Scaled {
             }
             return;
         }
-        match (p.nh, p.nv) {
-            (4, 4) => return square::<4>(coef, &p.mh, &p.mv, out, stride),
-            (2, 2) => return square::<2>(coef, &p.mh, &p.mv, out, stride),
-            (1, 1) => return square::<1>(coef, &p.mh, &p.mv, out, stride),
-            _ => {}
+        if p.nh <= 8 && p.nv <= 8 {
+            let mut f = [[0.0_f32; 8]; 8];
+            let (mut ac, mut rows) = (false, 0_u8);
+            for v in 0..p.kv {
+                for u in 0..p.kh {
+                    f[v][u] = coef[v * 8 + u] as f32;
+                    ac |= (v + u > 0) && coef[v * 8 + u] != 0;
+                    rows |= u8::from(coef[v * 8 + u] != 0) << v;
+                }
+            }
+            if ac {
+                return p.rect(&f, rows, at);
+            }
+            return flat(f[0][0], &p.wh, &p.wv, p.nh, p.nv, &mut p.data[at..], p.stride);
         }
+        let out = &mut p.data[at..];
         let (nh, nv, kh, kv) = (p.nh, p.nv, p.kh, p.kv);
         let ac = (0..kv).any(|v| coef[v * 8..v * 8 + kh].iter().skip(usize::from(v == 0)).any(|&c| c != 0));
         if !ac {
