@@ -8,6 +8,9 @@
 //            to 4000×3000, JPEG q92, made before timing): median time and peak WASM memory.
 //
 // Usage: node run.mjs [--json] [--runs N] [--photos DIR] [--wasm PATH/TO/shotline_bench_wasm.js]
+//                     [--baseline PATH/TO/an/older/shotline_bench_wasm.js]
+// --baseline times an older build of the engine too, interleaved with the other two (before/after
+// in one process: build it from an older commit and wasm-bindgen it into another directory).
 // Every output is checked (a 2048×2048 JPEG with white padding) before a figure is reported.
 
 import { createRequire } from 'node:module';
@@ -27,6 +30,7 @@ function parseArgs(argv) {
     runs: 5,
     photos: join(root, 'bench-data/photos'),
     wasm: join(root, 'target/bench-wasm/shotline_bench_wasm.js'),
+    baseline: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -34,6 +38,7 @@ function parseArgs(argv) {
     else if (a === '--runs') args.runs = Number(argv[++i]);
     else if (a === '--photos') args.photos = resolve(argv[++i]);
     else if (a === '--wasm') args.wasm = resolve(argv[++i]);
+    else if (a === '--baseline') args.baseline = resolve(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error('--runs needs a whole number ≥ 1');
@@ -107,6 +112,7 @@ async function main() {
     throw new Error(`${args.wasm}: ${e.message} — build it with scripts/bench-wasm.sh`);
   }
   const memStart = wasm.memory_bytes();
+  const base = args.baseline ? require(args.baseline) : null;
 
   const files = readdirSync(args.photos).filter((f) => /\.jpe?g$/i.test(f)).sort();
   if (files.length === 0) throw new Error(`${args.photos}: no JPEGs — scripts/bench-wasm.sh fetches them`);
@@ -118,7 +124,12 @@ async function main() {
   const amazonProblem = await check('amazon', amazonOut, 2000, 2000, false);
   const amazonMeta = await sharp(amazonOut).metadata();
   const amazonMs = [];
-  for (let i = 0; i < args.runs; i++) amazonMs.push((await time(() => wasm.amazon(product)))[0]);
+  const amazonBaseMs = [];
+  if (base) base.amazon(product);
+  for (let i = 0; i < args.runs; i++) {
+    amazonMs.push((await time(() => wasm.amazon(product)))[0]);
+    if (base) amazonBaseMs.push((await time(() => base.amazon(product)))[0]);
+  }
   const amazon = {
     photo: 'fixtures/scenes/mug.jpg upscaled to 4000×3000, JPEG q92',
     bytes: product.length,
@@ -126,6 +137,7 @@ async function main() {
     problem: amazonProblem,
     runs_ms: amazonMs,
     median_ms: median(amazonMs),
+    baseline_median_ms: base ? median(amazonBaseMs) : null,
     peak_memory_mb: wasm.memory_bytes() / MB,
     steps: JSON.parse(wasm.steps_json('amazon', product)),
   };
@@ -141,9 +153,12 @@ async function main() {
     await check(`${name} (sharp)`, s0, 2048, 2048);
     const wasmMs = [];
     const sharpMs = [];
+    const baseMs = [];
+    if (base) await check(`${name} (baseline)`, base.fit2048(buf), 2048, 2048);
     for (let i = 0; i < args.runs; i++) {
       wasmMs.push((await time(() => wasm.fit2048(buf)))[0]);
       sharpMs.push((await time(() => sharpFit2048(buf)))[0]);
+      if (base) baseMs.push((await time(() => base.fit2048(buf)))[0]);
     }
     photos.push({
       photo: name,
@@ -155,6 +170,7 @@ async function main() {
       wasm_median_ms: median(wasmMs),
       sharp_median_ms: median(sharpMs),
       ratio: median(wasmMs) / median(sharpMs),
+      baseline_median_ms: base ? median(baseMs) : null,
       wasm_bytes: w0.length,
       sharp_bytes: s0.length,
       psnr_wasm_vs_sharp_db: await psnr(w0, s0),
@@ -179,6 +195,7 @@ async function main() {
       wasm_mean_of_medians_ms: wasmMean,
       sharp_mean_of_medians_ms: sharpMean,
       ratio: wasmMean / sharpMean,
+      baseline_mean_of_medians_ms: base ? mean(photos.map((p) => p.baseline_median_ms)) : null,
     },
     amazon,
     memory_mb: { start: memStart / MB, after_amazon: amazon.peak_memory_mb, peak: wasm.memory_bytes() / MB },
@@ -199,12 +216,19 @@ async function main() {
       `  ${p.ratio.toFixed(2).padStart(10)}  ${p.psnr_wasm_vs_sharp_db.toFixed(1).padStart(7)}`);
   }
   console.log(`${'mean of medians'.padEnd(49)} ${f(wasmMean)}  ${f(sharpMean)}  ${(wasmMean / sharpMean).toFixed(2).padStart(10)}`);
+  if (base) {
+    const baseMean = result.fit2048.baseline_mean_of_medians_ms;
+    console.log(`baseline build (${args.baseline}), same runs: ` +
+      photos.map((p) => p.baseline_median_ms.toFixed(0)).join(' / ') +
+      ` ms, mean ${baseMean.toFixed(0)}, ${(baseMean / sharpMean).toFixed(2)}× sharp`);
+  }
   const steps = (s) => s.map((x) => `${x.step} ${x.ms.toFixed(0)}`).join(', ');
   console.log('\nWASM steps (ms, one run each):');
   for (const p of photos) console.log(`  ${p.photo}: ${steps(p.wasm_steps)}`);
   console.log(`\namazon preset, ${amazon.photo}: median ${amazon.median_ms.toFixed(0)} ms, ` +
     `peak WASM memory ${amazon.peak_memory_mb.toFixed(1)} MB`);
   console.log(`  output ${amazon.output}; steps: ${steps(amazon.steps)}`);
+  if (base) console.log(`  baseline build, same runs: median ${amazon.baseline_median_ms.toFixed(0)} ms`);
   if (amazon.problem) console.log(`  NOTE ${amazon.problem}`);
   console.log(`\nWASM memory: ${result.memory_mb.start.toFixed(1)} MB at start, ` +
     `${result.memory_mb.peak.toFixed(1)} MB peak over the whole run`);

@@ -617,7 +617,10 @@ impl BitStream {
         return Ok(true);
     }
 
-    /// One correction bit for each coefficient in `mask` (zigzag positions), in order.
+    /// One correction bit for each coefficient in `mask` (zigzag positions), in order: a 1 adds
+    /// `bit` to the coefficient's magnitude unless it has that bit already. Branch-free per
+    /// coefficient (the bits are close to random), and the buffer is refilled once up front when
+    /// it can hold all of them.
     #[inline(always)]
     fn refine_coefficients<T>(
         &mut self, reader: &mut ZByteReader<T>, block: &mut [i16; 64], mut mask: u64, bit: i16
@@ -625,18 +628,25 @@ impl BitStream {
     where
         T: ZReaderTrait
     {
+        let n = mask.count_ones() as u8;
+        if n <= 32 {
+            if self.bits_left < n {
+                self.refill(reader)?;
+            }
+            while mask != 0 {
+                let z = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                refine_one(&mut block[z & 63], self.get_bit(), bit);
+            }
+            return Ok(());
+        }
         while mask != 0 {
             let z = mask.trailing_zeros() as usize;
             mask &= mask - 1;
             if self.bits_left < 1 {
                 self.refill(reader)?;
             }
-            if self.get_bit() == 1 {
-                let c = &mut block[z & 63];
-                if (*c & bit) == 0 {
-                    *c = if *c >= 0 { c.wrapping_add(bit) } else { c.wrapping_sub(bit) };
-                }
-            }
+            refine_one(&mut block[z & 63], self.get_bit(), bit);
         }
         Ok(())
     }
@@ -663,6 +673,15 @@ impl BitStream {
 }
 
 /// Do the equivalent of JPEG HUFF_EXTEND
+/// A correction bit `b` (0 or 1) for a non-zero coefficient: `bit` more magnitude if `b` is 1 and
+/// the coefficient does not have `bit` yet.
+#[inline(always)]
+fn refine_one(c: &mut i16, b: u8, bit: i16) {
+    let add = i16::from(b) & i16::from(*c & bit == 0);
+    let sign = (*c >> 15) | 1;
+    *c = c.wrapping_add((add * sign).wrapping_mul(bit));
+}
+
 /// Bits `lo..=hi` of a u64 (`lo <= hi <= 63`).
 #[inline(always)]
 fn span(lo: u32, hi: u32) -> u64 {

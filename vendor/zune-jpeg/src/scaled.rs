@@ -39,8 +39,10 @@ pub(crate) struct ScaledPlane {
     wv:                  [[f32; 8]; 8],
     /// Zigzag positions of the AC coefficients inside the `kh × kv` frequencies used.
     ac_region:           u64,
-    /// `row_region[v]`: zigzag positions of frequencies `(v, 0..kh)`.
-    row_region:          [u64; 8]
+    /// `row_region[v]`: zigzag positions of frequencies `(v, 0..kh)`; `col_region[u]`: of
+    /// `(0..kv, u)`.
+    row_region:          [u64; 8],
+    col_region:          [u64; 8]
 }
 
 pub(crate) struct Scaled {
@@ -91,16 +93,21 @@ const ZIGZAG: [u8; 64] = {
 /// in registers and vectorises the rows (one f32x4 for NH = 4 in WASM). Rows first, then columns.
 #[inline(always)]
 fn rect<const NH: usize, const NV: usize>(
-    f: &[[f32; 8]; 8], rows: u8, wh: &[[f32; 8]; 8], wv: &[[f32; 8]; 8], out: &mut [u8], stride: usize
+    f: &[[f32; 8]; 8], rows: u8, cols: u8, wh: &[[f32; 8]; 8], wv: &[[f32; 8]; 8], out: &mut [u8],
+    stride: usize
 ) {
-    // t[v] = Σ_u F[v][u] · wh[u]; rows of F that are all zero (bit v of `rows` clear) add nothing,
-    // so they are skipped in both passes (adding ±0 leaves every sum bit for bit the same).
+    // t[v] = Σ_u F[v][u] · wh[u]. Rows (bit v of `rows`) and columns (bit u of `cols`) of F that
+    // are all zero add nothing, so they are skipped (adding ±0 leaves every sum bit for bit the
+    // same, and each t[v] still sums over u in increasing order).
     let mut t = [[0.0_f32; NH]; NV];
-    for v in 0..NV {
-        if rows & (1 << v) == 0 {
+    for u in 0..NH {
+        if cols & (1 << u) == 0 {
             continue;
         }
-        for u in 0..NH {
+        for v in 0..NV {
+            if rows & (1 << v) == 0 {
+                continue;
+            }
             let c = f[v][u];
             for x in 0..NH {
                 t[v][x] += c * wh[u][x];
@@ -139,26 +146,26 @@ fn flat(dc: f32, wh: &[[f32; 8]; 8], wv: &[[f32; 8]; 8], nh: usize, nv: usize, o
 impl ScaledPlane {
     /// `rect` for this plane's block size (`nh`, `nv` ≤ 8), writing from `data[at]`.
     #[inline(always)]
-    fn rect(&mut self, f: &[[f32; 8]; 8], rows: u8, at: usize) {
+    fn rect(&mut self, f: &[[f32; 8]; 8], rows: u8, cols: u8, at: usize) {
         let (wh, wv, s) = (&self.wh, &self.wv, self.stride);
         let out = &mut self.data[at..];
         match (self.nh, self.nv) {
-            (8, 8) => rect::<8, 8>(f, rows, wh, wv, out, s),
-            (8, 4) => rect::<8, 4>(f, rows, wh, wv, out, s),
-            (4, 8) => rect::<4, 8>(f, rows, wh, wv, out, s),
-            (4, 4) => rect::<4, 4>(f, rows, wh, wv, out, s),
-            (4, 2) => rect::<4, 2>(f, rows, wh, wv, out, s),
-            (2, 4) => rect::<2, 4>(f, rows, wh, wv, out, s),
-            (2, 2) => rect::<2, 2>(f, rows, wh, wv, out, s),
-            (2, 1) => rect::<2, 1>(f, rows, wh, wv, out, s),
-            (1, 2) => rect::<1, 2>(f, rows, wh, wv, out, s),
-            (1, 1) => rect::<1, 1>(f, rows, wh, wv, out, s),
-            (8, 2) => rect::<8, 2>(f, rows, wh, wv, out, s),
-            (2, 8) => rect::<2, 8>(f, rows, wh, wv, out, s),
-            (8, 1) => rect::<8, 1>(f, rows, wh, wv, out, s),
-            (1, 8) => rect::<1, 8>(f, rows, wh, wv, out, s),
-            (4, 1) => rect::<4, 1>(f, rows, wh, wv, out, s),
-            (1, 4) => rect::<1, 4>(f, rows, wh, wv, out, s),
+            (8, 8) => rect::<8, 8>(f, rows, cols, wh, wv, out, s),
+            (8, 4) => rect::<8, 4>(f, rows, cols, wh, wv, out, s),
+            (4, 8) => rect::<4, 8>(f, rows, cols, wh, wv, out, s),
+            (4, 4) => rect::<4, 4>(f, rows, cols, wh, wv, out, s),
+            (4, 2) => rect::<4, 2>(f, rows, cols, wh, wv, out, s),
+            (2, 4) => rect::<2, 4>(f, rows, cols, wh, wv, out, s),
+            (2, 2) => rect::<2, 2>(f, rows, cols, wh, wv, out, s),
+            (2, 1) => rect::<2, 1>(f, rows, cols, wh, wv, out, s),
+            (1, 2) => rect::<1, 2>(f, rows, cols, wh, wv, out, s),
+            (1, 1) => rect::<1, 1>(f, rows, cols, wh, wv, out, s),
+            (8, 2) => rect::<8, 2>(f, rows, cols, wh, wv, out, s),
+            (2, 8) => rect::<2, 8>(f, rows, cols, wh, wv, out, s),
+            (8, 1) => rect::<8, 1>(f, rows, cols, wh, wv, out, s),
+            (1, 8) => rect::<1, 8>(f, rows, cols, wh, wv, out, s),
+            (4, 1) => rect::<4, 1>(f, rows, cols, wh, wv, out, s),
+            (1, 4) => rect::<1, 4>(f, rows, cols, wh, wv, out, s),
             _ => {}
         }
     }
@@ -180,6 +187,7 @@ impl ScaledPlane {
             }
         }
         let rows_region: [u64; NV] = core::array::from_fn(|v| self.row_region[v]);
+        let cols_region: [u64; NH] = core::array::from_fn(|u| self.col_region[u]);
         let per_row = per_row.max(1);
         for (by, line) in blocks.chunks(64 * per_row).enumerate().take(self.blocks_y) {
             for (bx, coefs) in line.chunks_exact(64).enumerate().take(self.blocks_x) {
@@ -195,7 +203,7 @@ impl ScaledPlane {
                     continue;
                 }
                 let mut f = [[0.0_f32; 8]; 8];
-                let mut rows = 0_u8;
+                let (mut rows, mut cols) = (0_u8, 0_u8);
                 for v in 0..NV {
                     if nz & rows_region[v] == 0 {
                         continue;
@@ -205,7 +213,10 @@ impl ScaledPlane {
                         f[v][u] = (i32::from(coefs[zz[v][u]]) * q[v][u]) as f32;
                     }
                 }
-                rect::<NH, NV>(&f, rows, &wh, &wv, out, stride);
+                for u in 0..NH {
+                    cols |= u8::from(nz & cols_region[u] != 0) << u;
+                }
+                rect::<NH, NV>(&f, rows, cols, &wh, &wv, out, stride);
             }
         }
     }
@@ -257,11 +268,12 @@ impl Scaled {
                     wv[u][y] = mv[y * 8 + u];
                 }
             }
-            let (mut ac_region, mut row_region) = (0_u64, [0_u64; 8]);
+            let (mut ac_region, mut row_region, mut col_region) = (0_u64, [0_u64; 8], [0_u64; 8]);
             for v in 0..kv.min(8) {
                 for u in 0..kh.min(8) {
                     ac_region |= u64::from(v + u > 0) << ZIGZAG[v * 8 + u];
                     row_region[v] |= 1 << ZIGZAG[v * 8 + u];
+                    col_region[u] |= 1 << ZIGZAG[v * 8 + u];
                 }
             }
             planes.push(ScaledPlane {
@@ -269,6 +281,7 @@ impl Scaled {
                 wv,
                 ac_region,
                 row_region,
+                col_region,
                 data: vec![0; stride.checked_mul(by * nv)?],
                 stride,
                 blocks_x: bx,
@@ -346,7 +359,7 @@ impl Scaled {
                     f[v][u] = (i32::from(coefs[usize::from(ZIGZAG[n]) & 63]) * qt[n]) as f32;
                 }
             }
-            return p.rect(&f, rows, at);
+            return p.rect(&f, rows, 0xFF, at);
         }
         let mut tmp = [0_i32; 64];
         for (&x, &n) in coefs.iter().zip(UN_ZIGZAG.iter()) {
@@ -389,7 +402,7 @@ impl Scaled {
                 }
             }
             if ac {
-                return p.rect(&f, rows, at);
+                return p.rect(&f, rows, 0xFF, at);
             }
             return flat(f[0][0], &p.wh, &p.wv, p.nh, p.nv, &mut p.data[at..], p.stride);
         }
@@ -435,6 +448,31 @@ impl Scaled {
         }
     }
 
+    /// YCbCr planes to RGB (`N` = 3) or opaque RGBA (`N` = 4) rows, with the same fixed-point
+    /// arithmetic as zune-jpeg's scalar converter; `N` is a constant so the loop vectorises.
+    fn write_rgb<const N: usize>(&self, out: &mut [u8]) {
+        let w = self.width;
+        let (py, pb, pr) = (&self.planes[0], &self.planes[1], &self.planes[2]);
+        for (y, row) in out.chunks_exact_mut(w * N).take(self.height).enumerate() {
+            let ly = &py.data[y * py.stride..][..w];
+            let lb = &pb.data[y * pb.stride..][..w];
+            let lr = &pr.data[y * pr.stride..][..w];
+            for (((px, &yy), &cb), &cr) in row.chunks_exact_mut(N).zip(ly).zip(lb).zip(lr) {
+                let (cb, cr) = (i32::from(cb) - 128, i32::from(cr) - 128);
+                let y0 = i32::from(yy) * 16384 + 8191;
+                let r = (y0 + cr * 22970) >> 14;
+                let g = (y0 - cr * 11700 - cb * 5638) >> 14;
+                let b = (y0 + cb * 29032) >> 14;
+                px[0] = r.clamp(0, 255) as u8;
+                px[1] = g.clamp(0, 255) as u8;
+                px[2] = b.clamp(0, 255) as u8;
+                if N == 4 {
+                    px[3] = 255;
+                }
+            }
+        }
+    }
+
     /// Colour-converts the planes into `out` (`width × height` pixels of `colorspace`).
     pub(crate) fn write(&self, colorspace: ColorSpace, out: &mut [u8]) -> Result<(), DecodeErrors> {
         let (w, h) = (self.width, self.height);
@@ -449,28 +487,8 @@ impl Scaled {
                     row.copy_from_slice(&p.data[y * p.stride..y * p.stride + w]);
                 }
             }
-            (3, ColorSpace::RGB | ColorSpace::RGBA) => {
-                // The same fixed-point YCbCr → RGB as zune-jpeg's scalar converter.
-                let (py, pb, pr) = (&self.planes[0], &self.planes[1], &self.planes[2]);
-                for (y, row) in out.chunks_exact_mut(w * n).take(h).enumerate() {
-                    let ly = &py.data[y * py.stride..][..w];
-                    let lb = &pb.data[y * pb.stride..][..w];
-                    let lr = &pr.data[y * pr.stride..][..w];
-                    for (((px, &yy), &cb), &cr) in row.chunks_exact_mut(n).zip(ly).zip(lb).zip(lr) {
-                        let (cb, cr) = (i32::from(cb) - 128, i32::from(cr) - 128);
-                        let y0 = i32::from(yy) * 16384 + 8191;
-                        let r = (y0 + cr * 22970) >> 14;
-                        let g = (y0 - cr * 11700 - cb * 5638) >> 14;
-                        let b = (y0 + cb * 29032) >> 14;
-                        px[0] = r.clamp(0, 255) as u8;
-                        px[1] = g.clamp(0, 255) as u8;
-                        px[2] = b.clamp(0, 255) as u8;
-                        if n == 4 {
-                            px[3] = 255;
-                        }
-                    }
-                }
-            }
+            (3, ColorSpace::RGB) => self.write_rgb::<3>(out),
+            (3, ColorSpace::RGBA) => self.write_rgb::<4>(out),
             _ => {
                 return Err(DecodeErrors::FormatStatic(
                     "scaled decoding supports YCbCr and grayscale JPEGs only"
