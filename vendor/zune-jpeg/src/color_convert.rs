@@ -59,6 +59,9 @@ use crate::decoder::ColorConvert16Ptr;
 mod avx;
 mod neon64;
 mod scalar;
+// Shotline: SIMD128 YCbCr → RGBA for wasm32.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
 
 #[allow(unused_variables)]
 pub fn choose_ycbcr_to_rgb_convert_func(
@@ -90,6 +93,10 @@ pub fn choose_ycbcr_to_rgb_convert_func(
                 _ => () // fall through to scalar, which has more types
             };
         }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    if type_need == ColorSpace::RGBA {
+        return Some(wasm::ycbcr_to_rgba_simd128);
     }
     // when there is no x86 or we haven't returned by here, resort to scalar
     return match type_need {
