@@ -1227,3 +1227,42 @@ fn the_badges_reuse_the_previews_cut_out() {
     assert_eq!(badges.len(), 1, "{badges:?}");
     assert_eq!(asked(), 1, "the check asked the model again");
 }
+
+/// The engine's JPEG decoder as the browser runs it (wasm32 with SIMD128): libjpeg's progressive
+/// twins of baseline JPEGs (`fixtures/twins`: refinement scans, one pair with restart markers)
+/// decode to the baseline's bytes at full size and at 1/2, 1/4 and 1/8, and the SIMD128 RGBA
+/// conversion gives the bytes of the scalar RGB one.
+#[wasm_bindgen_test]
+fn jpeg_decoding_in_wasm_matches_its_reference_paths() {
+    use shotline_core::codec::{decode_at, Limits};
+    use zune_jpeg::zune_core::{colorspace::ColorSpace, options::DecoderOptions};
+    macro_rules! twin {
+        ($n:literal) => {
+            (
+                $n,
+                &include_bytes!(concat!("../fixtures/twins/base", $n, ".jpg"))[..],
+                &include_bytes!(concat!("../fixtures/twins/prog", $n, ".jpg"))[..],
+            )
+        };
+    }
+    for (name, base, prog) in [twin!("420r"), twin!("422"), twin!("444"), twin!("L")] {
+        for s in [1u32, 2, 4, 8] {
+            let b = decode_at("b.jpg", base, &Limits::default(), &|_, _| s).unwrap();
+            let p = decode_at("p.jpg", prog, &Limits::default(), &|_, _| s).unwrap();
+            assert_eq!(b.image.dimensions(), (213u32.div_ceil(s), 141u32.div_ceil(s)));
+            assert!(b.image.as_raw() == p.image.as_raw(), "{name} 1/{s}: the twins differ");
+        }
+    }
+    let coffee = include_bytes!("../fixtures/photos/coffee.jpg");
+    for bytes in [&coffee[..], twin!("422").1, twin!("444").2] {
+        let decode = |cs| {
+            let options = DecoderOptions::default().jpeg_set_out_colorspace(cs);
+            zune_jpeg::JpegDecoder::new_with_options(bytes, options).decode().unwrap()
+        };
+        let (rgb, rgba) = (decode(ColorSpace::RGB), decode(ColorSpace::RGBA));
+        assert_eq!(rgb.len() / 3, rgba.len() / 4);
+        for (a, b) in rgb.chunks_exact(3).zip(rgba.chunks_exact(4)) {
+            assert_eq!((a, b[3]), (&b[..3], 255));
+        }
+    }
+}

@@ -1,7 +1,8 @@
 // The engine's JPEG decode in WASM at full size and at 1/2, 1/4 and 1/8 (shrink-on-load), in one
 // process, interleaved: medians of N runs after a warm-up, per photo in bench-data/photos.
 //
-//   scripts/bench-wasm.sh --build-only && taskset -c 0 node bench/wasm/decode.mjs [--runs N]
+//   scripts/bench-wasm.sh --build-only && taskset -c 0 node bench/wasm/decode.mjs [--runs N] [--wasm PATH]
+// (--wasm: another build of crates/bench-wasm, e.g. an older commit's, for a before/after)
 
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
-const wasm = require(join(root, 'target/bench-wasm/shotline_bench_wasm.js'));
+const w = process.argv.indexOf('--wasm');
+const wasm = require(w > 0 ? resolve(process.argv[w + 1]) : join(root, 'target/bench-wasm/shotline_bench_wasm.js'));
 const i = process.argv.indexOf('--runs');
 const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
 const median = (xs) => {
