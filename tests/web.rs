@@ -1249,15 +1249,23 @@ fn jpeg_decoding_in_wasm_matches_its_reference_paths() {
         for s in [1u32, 2, 4, 8] {
             let b = decode_at("b.jpg", base, &Limits::default(), &|_, _| s).unwrap();
             let p = decode_at("p.jpg", prog, &Limits::default(), &|_, _| s).unwrap();
-            assert_eq!(b.image.dimensions(), (213u32.div_ceil(s), 141u32.div_ceil(s)));
-            assert!(b.image.as_raw() == p.image.as_raw(), "{name} 1/{s}: the twins differ");
+            assert_eq!(
+                b.image.dimensions(),
+                (213u32.div_ceil(s), 141u32.div_ceil(s))
+            );
+            assert!(
+                b.image.as_raw() == p.image.as_raw(),
+                "{name} 1/{s}: the twins differ"
+            );
         }
     }
     let coffee = include_bytes!("../fixtures/photos/coffee.jpg");
     for bytes in [&coffee[..], twin!("422").1, twin!("444").2] {
         let decode = |cs| {
             let options = DecoderOptions::default().jpeg_set_out_colorspace(cs);
-            zune_jpeg::JpegDecoder::new_with_options(bytes, options).decode().unwrap()
+            zune_jpeg::JpegDecoder::new_with_options(bytes, options)
+                .decode()
+                .unwrap()
         };
         let (rgb, rgba) = (decode(ColorSpace::RGB), decode(ColorSpace::RGBA));
         assert_eq!(rgb.len() / 3, rgba.len() / 4);
