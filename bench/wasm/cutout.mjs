@@ -5,6 +5,7 @@
 // times natively.
 //
 //   scripts/fetch-model.sh && scripts/bench-wasm.sh --build-only && node bench/wasm/cutout.mjs [--runs N] [--loads N]
+//   [--wasm PATH]: another build of crates/bench-wasm (another commit, other target features)
 //
 // One thread (WASM has no threads here); pin it with `taskset -c 0` to compare with native figures.
 import { createRequire } from 'node:module';
@@ -23,7 +24,8 @@ const runs = arg('--runs', 5);
 const loads = arg('--loads', 3);
 
 const require = createRequire(import.meta.url);
-const wasm = require(join(root, 'target/bench-wasm/shotline_bench_wasm.js'));
+const w = process.argv.indexOf('--wasm');
+const wasm = require(w > 0 ? resolve(process.argv[w + 1]) : join(root, 'target/bench-wasm/shotline_bench_wasm.js'));
 const model = readFileSync(join(root, 'models/u2netp.onnx'));
 const photo = await sharp(join(root, 'fixtures/scenes/mug.jpg'))
   .resize(4000, 3000, { fit: 'fill' })
