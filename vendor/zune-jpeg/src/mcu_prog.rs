@@ -290,12 +290,7 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
                             // refining scans for this MCU
                             stream.decode_prog_dc_refine(&mut self.stream, data)?;
                         }
-                        self.todo -= 1;
-                        // A scan's last block is followed by the next segment's marker, not a
-                        // restart marker, even when it completes a restart interval.
-                        if i + 1 < mcu_height || j + 1 < mcu_width {
-                            self.handle_rst_main(stream)?;
-                        }
+                        self.block_done(stream, i + 1 == mcu_height && j + 1 == mcu_width)?;
                     }
                 }
             } else {
@@ -329,12 +324,7 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
                             // refinement scan
                             stream.decode_mcu_ac_refine(&mut self.stream, &ac_table, data)?;
                         }
-                        self.todo -= 1;
-                        // A scan's last block is followed by the next segment's marker, not a
-                        // restart marker, even when it completes a restart interval.
-                        if i + 1 < mcu_height || j + 1 < mcu_width {
-                            self.handle_rst_main(stream)?;
-                        }
+                        self.block_done(stream, i + 1 == mcu_height && j + 1 == mcu_width)?;
                     }
                 }
             }
@@ -420,18 +410,25 @@ impl<T: ZReaderTrait> JpegDecoder<T> {
                             }
                         }
                     }
-                    // We want wrapping subtraction here because it means
-                    // we get a higher number in the case this underflows
-                    self.todo -= 1;
-                    // after every scan that's a mcu, count down restart markers (not after the
-                    // scan's last one: the next segment's marker follows it).
-                    if i + 1 < self.mcu_y || j + 1 < self.mcu_x {
-                        self.handle_rst_main(stream)?;
-                    }
+                    // after every mcu, count down restart markers.
+                    self.block_done(stream, i + 1 == self.mcu_y && j + 1 == self.mcu_x)?;
                 }
             }
         }
         return Ok(());
+    }
+
+    /// Shotline: counts down the restart interval after a block (an MCU in an interleaved scan)
+    /// and handles a due restart marker. Not after a scan's last block: the next segment's marker
+    /// (DHT, SOS, EOI) follows it even when it completes an interval, which upstream took for
+    /// corruption ("Marker DHT found in bitstream").
+    #[inline(always)]
+    fn block_done(&mut self, stream: &mut BitStream, last_in_scan: bool) -> Result<(), DecodeErrors> {
+        self.todo -= 1;
+        if last_in_scan {
+            return Ok(());
+        }
+        self.handle_rst_main(stream)
     }
 
     /// Shotline: the check every block makes stays inline; the restart work is out of line.

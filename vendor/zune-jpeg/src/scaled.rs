@@ -143,81 +143,79 @@ fn flat(dc: f32, wh: &[[f32; 8]; 8], wv: &[[f32; 8]; 8], nh: usize, nv: usize, o
     }
 }
 
-impl ScaledPlane {
-    /// `rect` for this plane's block size (`nh`, `nv` ≤ 8), writing from `data[at]`.
-    #[inline(always)]
-    fn rect(&mut self, f: &[[f32; 8]; 8], rows: u8, cols: u8, at: usize) {
-        let (wh, wv, s) = (&self.wh, &self.wv, self.stride);
-        let out = &mut self.data[at..];
-        match (self.nh, self.nv) {
-            (8, 8) => rect::<8, 8>(f, rows, cols, wh, wv, out, s),
-            (8, 4) => rect::<8, 4>(f, rows, cols, wh, wv, out, s),
-            (4, 8) => rect::<4, 8>(f, rows, cols, wh, wv, out, s),
-            (4, 4) => rect::<4, 4>(f, rows, cols, wh, wv, out, s),
-            (4, 2) => rect::<4, 2>(f, rows, cols, wh, wv, out, s),
-            (2, 4) => rect::<2, 4>(f, rows, cols, wh, wv, out, s),
-            (2, 2) => rect::<2, 2>(f, rows, cols, wh, wv, out, s),
-            (2, 1) => rect::<2, 1>(f, rows, cols, wh, wv, out, s),
-            (1, 2) => rect::<1, 2>(f, rows, cols, wh, wv, out, s),
-            (1, 1) => rect::<1, 1>(f, rows, cols, wh, wv, out, s),
-            (8, 2) => rect::<8, 2>(f, rows, cols, wh, wv, out, s),
-            (2, 8) => rect::<2, 8>(f, rows, cols, wh, wv, out, s),
-            (8, 1) => rect::<8, 1>(f, rows, cols, wh, wv, out, s),
-            (1, 8) => rect::<1, 8>(f, rows, cols, wh, wv, out, s),
-            (4, 1) => rect::<4, 1>(f, rows, cols, wh, wv, out, s),
-            (1, 4) => rect::<1, 4>(f, rows, cols, wh, wv, out, s),
-            _ => {}
+/// Calls `$f::<NH, NV>(args…)` for the block sizes with a monomorphised kernel (both ≤ 8, not
+/// 8 × 8, which is the plain IDCT) and evaluates to `true`; `false` for any other size (a 3× sampling
+/// factor gives 6 or 12), which the generic path in `Scaled::put` handles.
+macro_rules! with_block_size {
+    (($nh:expr, $nv:expr), $f:ident $args:tt) => {
+        with_block_size!(@ ($nh, $nv), $f $args; (4, 4), (8, 4), (4, 8), (2, 2), (4, 2), (2, 4),
+            (1, 1), (2, 1), (1, 2), (8, 2), (2, 8), (4, 1), (1, 4), (8, 1), (1, 8))
+    };
+    (@ ($nh:expr, $nv:expr), $f:ident $args:tt; $(($h:literal, $v:literal)),*) => {
+        match ($nh, $nv) {
+            $(($h, $v) => {
+                $f::<$h, $v> $args;
+                true
+            })*
+            _ => false
         }
-    }
+    };
 }
 
-impl ScaledPlane {
-    /// `put_plane_zigzag` for `NH × NV` samples per block (both ≤ 8, not 8 × 8).
-    fn fill_zigzag<const NH: usize, const NV: usize>(
-        &mut self, blocks: &[i16], per_row: usize, qt: &[i32; 64]
-    ) {
-        let (wh, wv, stride, ac_region) = (self.wh, self.wv, self.stride, self.ac_region);
-        // The frequencies used: zigzag position and quantizer of (v, u), per row.
-        let mut zz = [[0_usize; NH]; NV];
-        let mut q = [[0_i32; NH]; NV];
-        for v in 0..NV {
-            for u in 0..NH {
-                zz[v][u] = usize::from(ZIGZAG[v * 8 + u]) & 63;
-                q[v][u] = qt[v * 8 + u];
-            }
+/// `rect` for one block of plane `p`, writing from `p.data[at]`.
+#[inline(always)]
+fn rect_at<const NH: usize, const NV: usize>(
+    p: &mut ScaledPlane, f: &[[f32; 8]; 8], rows: u8, cols: u8, at: usize
+) {
+    rect::<NH, NV>(f, rows, cols, &p.wh, &p.wv, &mut p.data[at..], p.stride);
+}
+
+/// Every block of plane `p` from a progressive decode's buffer (quantized coefficients in zigzag
+/// order, 64 per block, `per_row` blocks per row), `NH × NV` samples per block: only the
+/// frequencies used are read and dequantized, and all-zero rows and columns of them are skipped.
+fn fill_zigzag<const NH: usize, const NV: usize>(
+    p: &mut ScaledPlane, blocks: &[i16], per_row: usize, qt: &[i32; 64]
+) {
+    let (wh, wv, stride, ac_region) = (p.wh, p.wv, p.stride, p.ac_region);
+    // The frequencies used: zigzag position and quantizer of (v, u).
+    let mut zz = [[0_usize; NH]; NV];
+    let mut q = [[0_i32; NH]; NV];
+    for v in 0..NV {
+        for u in 0..NH {
+            zz[v][u] = usize::from(ZIGZAG[v * 8 + u]) & 63;
+            q[v][u] = qt[v * 8 + u];
         }
-        let rows_region: [u64; NV] = core::array::from_fn(|v| self.row_region[v]);
-        let cols_region: [u64; NH] = core::array::from_fn(|u| self.col_region[u]);
-        let per_row = per_row.max(1);
-        for (by, line) in blocks.chunks(64 * per_row).enumerate().take(self.blocks_y) {
-            for (bx, coefs) in line.chunks_exact(64).enumerate().take(self.blocks_x) {
-                let Ok(coefs) = <&[i16; 64]>::try_from(coefs) else {
-                    continue;
-                };
-                let at = by * NV * stride + bx * NH;
-                let out = &mut self.data[at..];
-                let nz = crate::bitstream::nonzero_mask(coefs);
-                if nz & ac_region == 0 {
-                    let dc = (i32::from(coefs[0]) * q[0][0]) as f32;
-                    flat(dc, &wh, &wv, NH, NV, out, stride);
-                    continue;
-                }
-                let mut f = [[0.0_f32; 8]; 8];
-                let (mut rows, mut cols) = (0_u8, 0_u8);
-                for v in 0..NV {
-                    if nz & rows_region[v] == 0 {
-                        continue;
-                    }
-                    rows |= 1 << v;
-                    for u in 0..NH {
-                        f[v][u] = (i32::from(coefs[zz[v][u]]) * q[v][u]) as f32;
-                    }
-                }
-                for u in 0..NH {
-                    cols |= u8::from(nz & cols_region[u] != 0) << u;
-                }
-                rect::<NH, NV>(&f, rows, cols, &wh, &wv, out, stride);
+    }
+    let rows_region: [u64; NV] = core::array::from_fn(|v| p.row_region[v]);
+    let cols_region: [u64; NH] = core::array::from_fn(|u| p.col_region[u]);
+    let per_row = per_row.max(1);
+    for (by, line) in blocks.chunks(64 * per_row).enumerate().take(p.blocks_y) {
+        for (bx, coefs) in line.chunks_exact(64).enumerate().take(p.blocks_x) {
+            let Ok(coefs) = <&[i16; 64]>::try_from(coefs) else {
+                continue;
+            };
+            let out = &mut p.data[by * NV * stride + bx * NH..];
+            let nz = crate::bitstream::nonzero_mask(coefs);
+            if nz & ac_region == 0 {
+                let dc = (i32::from(coefs[0]) * q[0][0]) as f32;
+                flat(dc, &wh, &wv, NH, NV, out, stride);
+                continue;
             }
+            let mut f = [[0.0_f32; 8]; 8];
+            let (mut rows, mut cols) = (0_u8, 0_u8);
+            for v in 0..NV {
+                if nz & rows_region[v] == 0 {
+                    continue;
+                }
+                rows |= 1 << v;
+                for u in 0..NH {
+                    f[v][u] = (i32::from(coefs[zz[v][u]]) * q[v][u]) as f32;
+                }
+            }
+            for u in 0..NH {
+                cols |= u8::from(nz & cols_region[u] != 0) << u;
+            }
+            rect::<NH, NV>(&f, rows, cols, &wh, &wv, out, stride);
         }
     }
 }
@@ -304,68 +302,25 @@ impl Scaled {
 
     /// Writes every block of component `c` from a progressive decode's buffer (quantized
     /// coefficients in zigzag order, 64 per block, `per_row` blocks per row). The block size is
-    /// matched once, so the kernel for it runs over the whole plane.
+    /// matched once, so the kernel for it runs over the whole plane; other sizes go block by block
+    /// through `put`.
     pub(crate) fn put_plane_zigzag(
         &mut self, c: usize, blocks: &[i16], per_row: usize, qt: &[i32; 64], idct: IDCTPtr
     ) {
         let Some(p) = self.planes.get_mut(c) else {
             return;
         };
-        macro_rules! sizes {
-            ($(($h:literal, $v:literal)),*) => {
-                match (p.nh, p.nv) {
-                    $(($h, $v) => return p.fill_zigzag::<$h, $v>(blocks, per_row, qt),)*
-                    _ => {}
-                }
-            };
+        if with_block_size!((p.nh, p.nv), fill_zigzag(p, blocks, per_row, qt)) {
+            return;
         }
-        sizes!((4, 4), (8, 4), (4, 8), (2, 2), (4, 2), (2, 4), (1, 1), (2, 1), (1, 2), (8, 2),
-            (2, 8), (4, 1), (1, 4), (8, 1), (1, 8));
         let per_row = per_row.max(1);
-        for (i, coefs) in blocks.chunks_exact(64).enumerate() {
-            if let Ok(coefs) = coefs.try_into() {
-                self.put_zigzag(c, i % per_row, i / per_row, coefs, qt, idct);
-            }
-        }
-    }
-
-    /// Writes the block at (`bx`, `by`) of component `c` from its quantized coefficients in zigzag
-    /// order (a progressive decode's buffer): only the frequencies used are dequantized.
-    pub(crate) fn put_zigzag(
-        &mut self, c: usize, bx: usize, by: usize, coefs: &[i16; 64], qt: &[i32; 64], idct: IDCTPtr
-    ) {
-        let Some(p) = self.planes.get_mut(c) else {
-            return;
-        };
-        if bx >= p.blocks_x || by >= p.blocks_y {
-            return;
-        }
-        if p.nh <= 8 && p.nv <= 8 && (p.nh, p.nv) != (8, 8) {
-            let at = by * p.nv * p.stride + bx * p.nh;
-            let dc = (i32::from(coefs[0]) * qt[0]) as f32;
-            let nz = crate::bitstream::nonzero_mask(coefs);
-            if nz & p.ac_region == 0 {
-                return flat(dc, &p.wh, &p.wv, p.nh, p.nv, &mut p.data[at..], p.stride);
-            }
-            let mut f = [[0.0_f32; 8]; 8];
-            let mut rows = 0_u8;
-            for v in 0..p.kv {
-                if nz & p.row_region[v] == 0 {
-                    continue;
-                }
-                rows |= 1 << v;
-                for u in 0..p.kh {
-                    let n = v * 8 + u;
-                    f[v][u] = (i32::from(coefs[usize::from(ZIGZAG[n]) & 63]) * qt[n]) as f32;
-                }
-            }
-            return p.rect(&f, rows, 0xFF, at);
-        }
         let mut tmp = [0_i32; 64];
-        for (&x, &n) in coefs.iter().zip(UN_ZIGZAG.iter()) {
-            tmp[n & 63] = i32::from(x) * qt[n & 63];
+        for (i, coefs) in blocks.chunks_exact(64).enumerate() {
+            for (&x, &n) in coefs.iter().zip(UN_ZIGZAG.iter()) {
+                tmp[n & 63] = i32::from(x) * qt[n & 63];
+            }
+            self.put(c, i % per_row, i / per_row, &mut tmp, idct);
         }
-        self.put(c, bx, by, &mut tmp, idct);
     }
 
     /// Writes the block at (`bx`, `by`) of component `c` from its dequantized coefficients
@@ -401,10 +356,12 @@ impl Scaled {
                     rows |= u8::from(coef[v * 8 + u] != 0) << v;
                 }
             }
-            if ac {
-                return p.rect(&f, rows, 0xFF, at);
+            if !ac {
+                return flat(f[0][0], &p.wh, &p.wv, p.nh, p.nv, &mut p.data[at..], p.stride);
             }
-            return flat(f[0][0], &p.wh, &p.wv, p.nh, p.nv, &mut p.data[at..], p.stride);
+            if with_block_size!((p.nh, p.nv), rect_at(p, &f, rows, 0xFF, at)) {
+                return;
+            }
         }
         let out = &mut p.data[at..];
         let (nh, nv, kh, kv) = (p.nh, p.nv, p.kh, p.kv);
