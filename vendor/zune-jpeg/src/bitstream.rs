@@ -618,9 +618,8 @@ impl BitStream {
     }
 
     /// One correction bit for each coefficient in `mask` (zigzag positions), in order: a 1 adds
-    /// `bit` to the coefficient's magnitude unless it has that bit already. Branch-free per
-    /// coefficient (the bits are close to random), and the buffer is refilled once up front when
-    /// it can hold all of them.
+    /// `bit` to the coefficient's magnitude unless it has that bit already (branch-free: the bits
+    /// are close to random).
     #[inline(always)]
     fn refine_coefficients<T>(
         &mut self, reader: &mut ZByteReader<T>, block: &mut [i16; 64], mut mask: u64, bit: i16
@@ -628,18 +627,6 @@ impl BitStream {
     where
         T: ZReaderTrait
     {
-        let n = mask.count_ones() as u8;
-        if n <= 32 {
-            if self.bits_left < n {
-                self.refill(reader)?;
-            }
-            while mask != 0 {
-                let z = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                refine_one(&mut block[z & 63], self.get_bit(), bit);
-            }
-            return Ok(());
-        }
         while mask != 0 {
             let z = mask.trailing_zeros() as usize;
             mask &= mask - 1;
