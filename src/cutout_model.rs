@@ -68,7 +68,7 @@ impl ModelNews {
     /// The line the Run screen shows.
     pub fn describe(&self) -> String {
         match self {
-            // Downloaded; tract is planning the network (a few seconds in a worker).
+            // Downloaded; the worker is reading the network from the file.
             ModelNews::Loading { loaded, total } if *total > 0 && loaded >= total => format!(
                 "Preparing the background-removal model ({} downloaded)",
                 megabytes(*total)

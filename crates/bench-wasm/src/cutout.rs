@@ -8,6 +8,9 @@ use shotline_core::time::Instant;
 use shotline_cutout::{model, refine, Cutout, KnownMap, Refine};
 use wasm_bindgen::prelude::*;
 
+#[path = "../../cutout/tests/common/tract_ref.rs"]
+mod tract_ref;
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
@@ -73,5 +76,43 @@ pub fn cutout_stages(model: &[u8], jpeg: &[u8], loads: u32, runs: u32) -> Result
         median(refine),
         median(engine),
         median(total)
+    ))
+}
+
+/// Shotline's own network (`shotline_cutout::net`) against tract, interleaved in one process:
+/// best-of-`runs` load and inference times at 320², and the largest difference of their outputs,
+/// as JSON (`net_load_ms`, `tract_load_ms`, `net_ms`, `tract_ms`, `max_diff`).
+#[wasm_bindgen]
+pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsError> {
+    let err = |e: &dyn std::fmt::Display| JsError::new(&e.to_string());
+    let img = codec::decode("photo.jpg", jpeg, &Limits::default())
+        .map_err(|e| err(&e))?
+        .image;
+    let input = model::preprocess(&img);
+    let side = model::SIDE;
+    let mut best = [f64::MAX; 4];
+    let mut diff = 0f32;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let net = model::U2Net::from_bytes(model_bytes).map_err(|e| err(&e))?;
+        best[0] = best[0].min(ms(t));
+        let t = Instant::now();
+        let tract = tract_ref::Tract::load(model_bytes, side).map_err(|e| err(&e))?;
+        best[1] = best[1].min(ms(t));
+        let t = Instant::now();
+        let a = net.raw(&input).map_err(|e| err(&e))?;
+        best[2] = best[2].min(ms(t));
+        let t = Instant::now();
+        let b = tract.run(&input, side).map_err(|e| err(&e))?;
+        best[3] = best[3].min(ms(t));
+        diff = a
+            .iter()
+            .zip(&b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+    }
+    Ok(format!(
+        "{{\"net_load_ms\":{:.1},\"tract_load_ms\":{:.1},\"net_ms\":{:.1},\"tract_ms\":{:.1},\"max_diff\":{diff:e}}}",
+        best[0], best[1], best[2], best[3]
     ))
 }

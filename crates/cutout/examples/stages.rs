@@ -15,37 +15,6 @@ fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
-/// The model load's parts: reading the ONNX graph, typing it, decluttering, code generation.
-fn load_stages(bytes: &[u8]) {
-    use tract_onnx::prelude::*;
-    let t = Instant::now();
-    let mut model = tract_onnx::onnx()
-        .model_for_read(&mut std::io::Cursor::new(bytes))
-        .expect("read");
-    model
-        .set_input_fact(0, f32::fact([1, 3, model::SIDE, model::SIDE]).into())
-        .expect("fact");
-    let first = model.output_outlets().expect("outputs")[0];
-    model.select_output_outlets(&[first]).expect("select");
-    let read = ms(t);
-    let t = Instant::now();
-    let mut typed = model.into_typed().expect("typed");
-    let typing = ms(t);
-    let nodes = typed.nodes.len();
-    let t = Instant::now();
-    typed.declutter().expect("declutter");
-    let declutter = ms(t);
-    let decluttered = typed.nodes.len();
-    let t = Instant::now();
-    typed.optimize().expect("optimize");
-    let codegen = ms(t);
-    println!(
-        "model load parts: read {read:.0} ms, typing {typing:.0} ms ({nodes} nodes), \
-         declutter {declutter:.0} ms ({decluttered} nodes), codegen {codegen:.0} ms ({} nodes)",
-        typed.nodes.len()
-    );
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(model_path), Some(photo)) = (args.get(1), args.get(2)) else {
@@ -53,7 +22,6 @@ fn main() {
         std::process::exit(2);
     };
     let bytes = std::fs::read(model_path).expect("model");
-    load_stages(&bytes);
     let t = Instant::now();
     let cutout = Cutout::from_bytes(&bytes).expect("loads");
     println!("model load {:.0} ms", ms(t));

@@ -1,9 +1,10 @@
-//! Shotline's neural cut-out: U²-Net-p run by tract (pure Rust), refined to full-resolution
+//! Shotline's neural cut-out: U²-Net-p run by its own small engine (pure Rust), refined to full-resolution
 //! edges, and the measures it is judged by. No file or network I/O: the host hands in the model's
 //! bytes, so the same code runs in the browser worker (wasm32), the CLI and the server.
 //!
 //! ```text
-//! model     U2Net: ONNX bytes → optimised tract plan; photo → 320×320 saliency map
+//! net       the engine: ONNX file → list of steps (direct SIMD convolutions, pooling, upsampling)
+//! model     U2Net: ONNX bytes → network; photo → 320×320 saliency map
 //! refine    map → full-size alpha: islands, guided-filter upsampling, edge band, sharpening
 //! resample  area / bilinear resizes and box means over f32 planes
 //! metrics   IoU, MAE, max F-measure, Boundary IoU
@@ -12,6 +13,7 @@
 
 pub mod metrics;
 pub mod model;
+pub mod net;
 pub mod refine;
 pub mod resample;
 

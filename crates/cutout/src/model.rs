@@ -1,9 +1,9 @@
 //! U²-Net-p (Qin et al. 2020, "U²-Net: Going deeper with nested U-structure for salient object
-//! detection"; weights Apache-2.0 by the authors) on tract: loading from bytes and one inference
-//! at 320×320.
+//! detection"; weights Apache-2.0 by the authors) on Shotline's own network engine ([`crate::net`]):
+//! loading from bytes and one inference at 320×320.
 
+use crate::net::Net;
 use shotline_core::raster::Raster;
-use tract_onnx::prelude::*;
 
 /// The side of the square the model sees.
 pub const SIDE: usize = 320;
@@ -16,74 +16,48 @@ const STD: [f32; 3] = [0.229, 0.224, 0.225];
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The bytes are not the U²-Net-p ONNX model (or tract cannot plan it).
+    /// The bytes are not the U²-Net-p ONNX model (or use an operator the engine does not run).
     #[error("the background-removal model could not be loaded: {0}")]
     Load(String),
-    /// Inference failed (a bug, or a model with another input or output shape).
+    /// Inference was given an input of the wrong size.
     #[error("the background-removal model failed on this photo: {0}")]
     Run(String),
 }
 
-/// A loaded, optimised U²-Net-p, ready to run on any number of threads at once.
+/// A loaded U²-Net-p, ready to run on any number of threads at once.
+#[derive(Debug)]
 pub struct U2Net {
-    plan: Arc<TypedRunnableModel>,
-}
-
-impl std::fmt::Debug for U2Net {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("U2Net")
-    }
+    net: Net,
 }
 
 impl U2Net {
-    /// Loads the ONNX model from its bytes, keeps only its first (fused) output and optimises the
-    /// plan for a 1×3×320×320 input.
+    /// Builds the network from the ONNX model's bytes for a 1×3×320×320 input, keeping only its
+    /// first (fused) output: the six side outputs only feed the training loss.
     pub fn from_bytes(bytes: &[u8]) -> Result<U2Net, Error> {
-        let load = |e: TractError| Error::Load(format!("{e:#}"));
-        let mut model = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(load)?;
-        model
-            .set_input_fact(0, f32::fact([1, 3, SIDE, SIDE]).into())
-            .map_err(load)?;
-        // The six side outputs only feed the training loss.
-        let first = *model
-            .output_outlets()
-            .map_err(load)?
-            .first()
-            .ok_or_else(|| Error::Load("the model has no output".into()))?;
-        model.select_output_outlets(&[first]).map_err(load)?;
-        let plan = model
-            .into_optimized()
-            .map_err(load)?
-            .into_runnable()
-            .map_err(load)?;
-        Ok(U2Net { plan })
+        let net = Net::from_onnx(bytes, [3, SIDE, SIDE]).map_err(|e| Error::Load(e.0))?;
+        if net.output_shape() != [1, SIDE, SIDE] {
+            return Err(Error::Load(format!(
+                "expected a 1×{SIDE}×{SIDE} output, the model gives {:?}",
+                net.output_shape()
+            )));
+        }
+        Ok(U2Net { net })
     }
 
     /// The saliency map of `img` at 320×320, min-max normalised to 0–1 (rembg's post-processing).
     pub fn predict(&self, img: &Raster) -> Result<Vec<f32>, Error> {
-        let input = preprocess(img);
-        let tensor = Tensor::from_shape(&[1, 3, SIDE, SIDE], &input)
-            .map_err(|e| Error::Run(format!("{e:#}")))?;
-        let out = self
-            .plan
-            .run(tvec!(tensor.into()))
-            .map_err(|e| Error::Run(format!("{e:#}")))?;
-        let first = out
-            .first()
-            .ok_or_else(|| Error::Run("the model returned no output".into()))?;
-        let view = first
-            .to_plain_array_view::<f32>()
-            .map_err(|e| Error::Run(format!("{e:#}")))?;
-        let map: Vec<f32> = view.iter().copied().collect();
-        if map.len() != SIDE * SIDE {
+        Ok(min_max(self.raw(&preprocess(img))?))
+    }
+
+    /// The network's first output (a sigmoid) for a preprocessed planar input.
+    pub fn raw(&self, input: &[f32]) -> Result<Vec<f32>, Error> {
+        if input.len() != 3 * SIDE * SIDE {
             return Err(Error::Run(format!(
-                "expected a {SIDE}×{SIDE} map, got {} values",
-                map.len()
+                "expected a 3×{SIDE}×{SIDE} input, got {} values",
+                input.len()
             )));
         }
-        Ok(min_max(map))
+        Ok(self.net.run(input.to_vec()))
     }
 }
 
