@@ -63,7 +63,11 @@ impl Conv {
         }
     }
 
+    // Never inlined into the network's loop, here and in the other operators: V8 runs a wasm
+    // function in its baseline tier until a later call, so a kernel inlined into one long call
+    // would run a whole first inference unoptimised.
     #[allow(unsafe_code)]
+    #[inline(never)]
     pub fn run(&self, x: &[f32]) -> Vec<f32> {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
@@ -249,6 +253,7 @@ fn tile<const XB: usize, const FMA: bool>(acc: &mut [[f32; XB]; OB], w: &[f32; O
 
 /// 2×2 max-pooling with stride 2, rounding the output size up (a last odd row or column pools
 /// what it has).
+#[inline(never)]
 pub fn max_pool(x: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
     let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
     let mut out = vec![0f32; c * oh * ow];
@@ -289,6 +294,7 @@ fn taps(from: usize, to: usize) -> Vec<(usize, usize, f32)> {
 }
 
 /// Bilinear resize of every plane.
+#[inline(never)]
 pub fn resize(x: &[f32], c: usize, from: (usize, usize), to: (usize, usize)) -> Vec<f32> {
     let ((h, w), (th, tw)) = (from, to);
     let (ty, tx) = (taps(h, th), taps(w, tw));
