@@ -93,10 +93,7 @@ impl Conv {
         const XB: usize = 8;
         let [ci, h, w] = self.chw;
         let (co, dil) = (self.co, self.dil);
-        let pad = dil * (K - 1) / 2;
-        let pw = w.div_ceil(XB) * XB + 2 * pad;
-        let ph = h + 2 * pad;
-        let padded = pad_planes(x, [ci, h, w], pad, pw);
+        let (padded, ph, pw) = pad_planes(x, self.chw, dil * (K - 1) / 2, XB);
         let load = |s: &[f32]| f32x4(s[0], s[1], s[2], s[3]);
         let taps = K * K;
         let mut out = vec![0f32; co * h * w];
@@ -170,12 +167,7 @@ impl Conv {
     fn run_k<const K: usize, const XB: usize, const FMA: bool>(&self, x: &[f32]) -> Vec<f32> {
         let [ci, h, w] = self.chw;
         let (co, dil) = (self.co, self.dil);
-        let pad = dil * (K - 1) / 2;
-        // Zero borders around every input plane, and enough columns on the right that a tile
-        // of XB pixels never reads past its row.
-        let pw = w.div_ceil(XB) * XB + 2 * pad;
-        let ph = h + 2 * pad;
-        let padded = pad_planes(x, [ci, h, w], pad, pw);
+        let (padded, ph, pw) = pad_planes(x, self.chw, dil * (K - 1) / 2, XB);
         let taps = K * K;
         let mut out = vec![0f32; co * h * w];
         // For one tile of pixels, every block of output channels in turn: the input it reads
@@ -222,10 +214,15 @@ impl Conv {
     }
 }
 
-/// Every plane of `x` inside a border of `pad` zeros, in rows of `pw` floats (enough columns on
-/// the right that a tile never reads past its row).
-fn pad_planes(x: &[f32], [ci, h, w]: [usize; 3], pad: usize, pw: usize) -> Vec<f32> {
-    let ph = h + 2 * pad;
+/// Every plane of `x` inside a border of `pad` zeros, with enough columns on the right that a
+/// tile of `xb` pixels never reads past its row. Returns the planes and their height and width.
+fn pad_planes(
+    x: &[f32],
+    [ci, h, w]: [usize; 3],
+    pad: usize,
+    xb: usize,
+) -> (Vec<f32>, usize, usize) {
+    let (ph, pw) = (h + 2 * pad, w.div_ceil(xb) * xb + 2 * pad);
     let mut padded = vec![0f32; ci * ph * pw];
     for ic in 0..ci {
         for y in 0..h {
@@ -233,7 +230,7 @@ fn pad_planes(x: &[f32], [ci, h, w]: [usize; 3], pad: usize, pw: usize) -> Vec<f
             padded[(ic * ph + y + pad) * pw + pad..][..w].copy_from_slice(src);
         }
     }
-    padded
+    (padded, ph, pw)
 }
 
 /// acc[o][j] += w[o] · v[j]: the whole inner loop of the convolution (fused where the CPU has
