@@ -34,7 +34,14 @@ impl U2Net {
     /// Builds the network from the ONNX model's bytes for a 1×3×320×320 input, keeping only its
     /// first (fused) output: the six side outputs only feed the training loss.
     pub fn from_bytes(bytes: &[u8]) -> Result<U2Net, Error> {
-        let net = Net::from_onnx(bytes, [3, SIDE, SIDE]).map_err(|e| Error::Load(e.0))?;
+        U2Net::from_bytes_with(bytes, true)
+    }
+
+    /// The same, with the direct convolution instead of Winograd's where `winograd` is false:
+    /// for benchmarks and tests that compare the two.
+    pub fn from_bytes_with(bytes: &[u8], winograd: bool) -> Result<U2Net, Error> {
+        let net =
+            Net::from_onnx_with(bytes, [3, SIDE, SIDE], winograd).map_err(|e| Error::Load(e.0))?;
         if net.output_shape() != [1, SIDE, SIDE] {
             return Err(Error::Load(format!(
                 "expected a 1×{SIDE}×{SIDE} output, the model gives {:?}",

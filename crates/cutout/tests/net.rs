@@ -28,9 +28,12 @@ fn photo(name: &str) -> Vec<f32> {
 #[test]
 fn the_network_computes_what_tract_computes_on_real_photos() {
     let bytes = model_bytes();
-    let ours = U2Net::from_bytes(&bytes).expect("our network");
     let tract = Tract::load(&bytes, SIDE).expect("tract");
-    for name in ["mug.jpg", "shoe.jpg"] {
+    // Winograd's convolution (the default) and the direct one.
+    for (ours, name) in [true, false].into_iter().flat_map(|winograd| {
+        let ours = std::sync::Arc::new(U2Net::from_bytes_with(&bytes, winograd).expect("ours"));
+        ["mug.jpg", "shoe.jpg"].map(move |name| (ours.clone(), name))
+    }) {
         let input = photo(name);
         let a = ours.raw(&input).expect("ours");
         let b = tract.run(&input, SIDE).expect("tract");

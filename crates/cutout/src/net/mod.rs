@@ -10,6 +10,7 @@
 
 mod ops;
 mod proto;
+mod winograd;
 
 use std::collections::HashMap;
 
@@ -101,6 +102,16 @@ fn err<T>(msg: impl Into<String>) -> Result<T, LoadError> {
 impl Net {
     /// Builds the network of an ONNX file for a 1×C×H×W input, computing its first output.
     pub fn from_onnx(bytes: &[u8], input: [usize; 3]) -> Result<Net, LoadError> {
+        Net::from_onnx_with(bytes, input, true)
+    }
+
+    /// The same, choosing whether undilated 3×3 convolutions use Winograd's algorithm (the
+    /// default) or the direct kernel (for benchmarks and tests that compare the two).
+    pub fn from_onnx_with(
+        bytes: &[u8],
+        input: [usize; 3],
+        winograd: bool,
+    ) -> Result<Net, LoadError> {
         let graph = proto::read_graph(bytes)?;
         let out_name = graph
             .outputs
@@ -149,6 +160,7 @@ impl Net {
         let mut b = Builder {
             steps: Vec::new(),
             buffers: 1,
+            winograd,
         };
         let mut skip = vec![false; graph.nodes.len()];
         for (i, node) in graph.nodes.iter().enumerate() {
@@ -402,6 +414,7 @@ impl Net {
 struct Builder {
     steps: Vec<Step>,
     buffers: usize,
+    winograd: bool,
 }
 
 impl Builder {
@@ -480,6 +493,7 @@ impl Builder {
             data,
             bias,
             relu,
+            self.winograd,
         )));
         Ok(Val::Act {
             buf: out,

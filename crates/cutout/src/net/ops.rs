@@ -6,8 +6,10 @@
 //! arrays, which the compiler turns into AVX2 with fused multiply-adds (chosen at run time) or
 //! SSE.
 
+use super::winograd::Winograd;
+
 /// Output channels per tile.
-const OB: usize = 4;
+pub(super) const OB: usize = 4;
 
 /// A convolution with "same" padding and stride 1 (kernel 1×1 or 3×3, any dilation), its bias
 /// and an optional ReLU.
@@ -20,8 +22,11 @@ pub struct Conv {
     k: usize,
     dil: usize,
     relu: bool,
-    /// Weights as `[co / OB][ci][k·k][OB]` (the last block padded with zeros).
+    /// Weights as `[co / OB][ci][k·k][OB]` (the last block padded with zeros), for the direct
+    /// kernel.
     packed: Vec<f32>,
+    /// Undilated 3×3 kernels, transformed for Winograd's algorithm instead.
+    winograd: Option<Winograd>,
     bias: Vec<f32>,
 }
 
@@ -37,8 +42,23 @@ impl Conv {
         weights: &[f32],
         bias: Vec<f32>,
         relu: bool,
+        winograd: bool,
     ) -> Conv {
         let ci = chw[0];
+        if winograd && k == 3 && dil == 1 {
+            return Conv {
+                x,
+                out,
+                chw,
+                co,
+                k,
+                dil,
+                relu,
+                packed: Vec::new(),
+                winograd: Some(Winograd::new(weights, co, ci)),
+                bias,
+            };
+        }
         let taps = k * k;
         let blocks = co.div_ceil(OB);
         let mut packed = vec![0f32; blocks * ci * taps * OB];
@@ -59,6 +79,7 @@ impl Conv {
             dil,
             relu,
             packed,
+            winograd: None,
             bias,
         }
     }
@@ -69,6 +90,9 @@ impl Conv {
     #[allow(unsafe_code)]
     #[inline(never)]
     pub fn run(&self, x: &[f32]) -> Vec<f32> {
+        if let Some(wg) = &self.winograd {
+            return self.run_winograd(wg, x);
+        }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU has AVX2 and FMA (checked just above).
@@ -84,6 +108,16 @@ impl Conv {
             1 => self.run_k::<1, 8, false>(x),
             _ => self.run_k::<3, 8, false>(x),
         }
+    }
+
+    #[allow(unsafe_code)]
+    fn run_winograd(&self, wg: &Winograd, x: &[f32]) -> Vec<f32> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
+            return unsafe { winograd_avx2(wg, x, self) };
+        }
+        wg.run::<8, false>(x, self.chw, self.co, &self.bias, self.relu)
     }
 
     /// The kernel in SIMD128: 4 output channels × 8 pixels in eight registers.
@@ -214,6 +248,14 @@ impl Conv {
     }
 }
 
+/// Winograd's convolution compiled for AVX2 with fused multiply-adds.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn winograd_avx2(wg: &Winograd, x: &[f32], c: &Conv) -> Vec<f32> {
+    wg.run::<16, true>(x, c.chw, c.co, &c.bias, c.relu)
+}
+
 /// Every plane of `x` inside a border of `pad` zeros, with enough columns on the right that a
 /// tile of `xb` pixels never reads past its row. Returns the planes and their height and width.
 fn pad_planes(
@@ -236,7 +278,11 @@ fn pad_planes(
 /// acc[o][j] += w[o] · v[j]: the whole inner loop of the convolution (fused where the CPU has
 /// it: `mul_add` without hardware FMA would be a slow library call).
 #[inline(always)]
-fn tile<const XB: usize, const FMA: bool>(acc: &mut [[f32; XB]; OB], w: &[f32; OB], v: &[f32; XB]) {
+pub(super) fn tile<const XB: usize, const FMA: bool>(
+    acc: &mut [[f32; XB]; OB],
+    w: &[f32; OB],
+    v: &[f32; XB],
+) {
     for o in 0..OB {
         for j in 0..XB {
             acc[o][j] = if FMA {
@@ -314,11 +360,11 @@ pub fn resize(x: &[f32], c: usize, from: (usize, usize), to: (usize, usize)) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// The convolution by its definition, for the tiled kernel to be checked against.
-    fn conv_ref(
+    pub(in crate::net) fn conv_ref(
         x: &[f32],
         chw: [usize; 3],
         w: &[f32],
@@ -353,7 +399,7 @@ mod tests {
         out
     }
 
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
+    pub(in crate::net) fn noise(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed;
         (0..n)
             .map(|_| {
@@ -376,15 +422,18 @@ mod tests {
             let wt = noise(co * ci * k * k, 2);
             let b = noise(co, 3);
             let want = conv_ref(&x, [ci, h, w], &wt, &b, co, k, dil);
-            let plain = Conv::new(0, 1, [ci, h, w], co, k, dil, &wt, b.clone(), false).run(&x);
-            let relu = Conv::new(0, 1, [ci, h, w], co, k, dil, &wt, b.clone(), true).run(&x);
-            assert_eq!(plain.len(), want.len());
-            for ((p, r), want) in plain.iter().zip(&relu).zip(&want) {
-                assert!(
-                    (p - want).abs() < 1e-5,
-                    "{ci} {co} {h} {w} {k} {dil}: {p} vs {want}"
-                );
-                assert_eq!(*r, p.max(0.0));
+            for wino in [false, true] {
+                let conv =
+                    |relu| Conv::new(0, 1, [ci, h, w], co, k, dil, &wt, b.clone(), relu, wino);
+                let (plain, relu) = (conv(false).run(&x), conv(true).run(&x));
+                assert_eq!(plain.len(), want.len());
+                for ((p, r), want) in plain.iter().zip(&relu).zip(&want) {
+                    assert!(
+                        (p - want).abs() < 2e-5,
+                        "{ci} {co} {h} {w} {k} {dil} {wino}: {p} vs {want}"
+                    );
+                    assert_eq!(*r, p.max(0.0));
+                }
             }
         }
     }
