@@ -1,4 +1,4 @@
-// Shotline's own U²-Net-p network against tract, both as WebAssembly in Node, interleaved in one
+// Shotline's own U²-Net-p network (Winograd and direct convolutions) against tract, all as WebAssembly in Node, interleaved in one
 // process (crates/bench-wasm/src/cutout.rs, `net_ab`): load and inference at 320², best of N, and
 // the largest difference of their outputs.
 //

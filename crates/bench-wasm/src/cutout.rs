@@ -79,9 +79,10 @@ pub fn cutout_stages(model: &[u8], jpeg: &[u8], loads: u32, runs: u32) -> Result
     ))
 }
 
-/// Shotline's own network (`shotline_cutout::net`) against tract, interleaved in one process:
-/// best-of-`runs` load and inference times at 320², and the largest difference of their outputs,
-/// as JSON (`net_load_ms`, `tract_load_ms`, `net_ms`, `tract_ms`, `max_diff`).
+/// Shotline's own network (`shotline_cutout::net`) with Winograd's convolution, with the direct
+/// one, and tract, interleaved in one process: best-of-`runs` load and inference times at 320²,
+/// and the largest difference from tract's output, as JSON (`net_load_ms`, `direct_load_ms`,
+/// `tract_load_ms`, `net_ms`, `direct_ms`, `tract_ms`, `max_diff`, `direct_max_diff`).
 #[wasm_bindgen]
 pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsError> {
     let err = |e: &dyn std::fmt::Display| JsError::new(&e.to_string());
@@ -90,29 +91,32 @@ pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsEr
         .image;
     let input = model::preprocess(&img);
     let side = model::SIDE;
-    let mut best = [f64::MAX; 4];
-    let mut diff = 0f32;
+    // [Winograd, direct, tract]
+    let (mut load, mut run, mut diff) = ([f64::MAX; 3], [f64::MAX; 3], [0f32; 2]);
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let net = model::U2Net::from_bytes(model_bytes).map_err(|e| err(&e))?;
-        best[0] = best[0].min(ms(t));
-        let t = Instant::now();
         let tract = tract_ref::Tract::load(model_bytes, side).map_err(|e| err(&e))?;
-        best[1] = best[1].min(ms(t));
+        load[2] = load[2].min(ms(t));
         let t = Instant::now();
-        let a = net.raw(&input).map_err(|e| err(&e))?;
-        best[2] = best[2].min(ms(t));
-        let t = Instant::now();
-        let b = tract.run(&input, side).map_err(|e| err(&e))?;
-        best[3] = best[3].min(ms(t));
-        diff = a
-            .iter()
-            .zip(&b)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f32::max);
+        let want = tract.run(&input, side).map_err(|e| err(&e))?;
+        run[2] = run[2].min(ms(t));
+        drop(tract);
+        for (i, winograd) in [true, false].into_iter().enumerate() {
+            let t = Instant::now();
+            let net = model::U2Net::from_bytes_with(model_bytes, winograd).map_err(|e| err(&e))?;
+            load[i] = load[i].min(ms(t));
+            let t = Instant::now();
+            let got = net.raw(&input).map_err(|e| err(&e))?;
+            run[i] = run[i].min(ms(t));
+            diff[i] = got
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+        }
     }
     Ok(format!(
-        "{{\"net_load_ms\":{:.1},\"tract_load_ms\":{:.1},\"net_ms\":{:.1},\"tract_ms\":{:.1},\"max_diff\":{diff:e}}}",
-        best[0], best[1], best[2], best[3]
+        "{{\"net_load_ms\":{:.1},\"direct_load_ms\":{:.1},\"tract_load_ms\":{:.1},\"net_ms\":{:.1},\"direct_ms\":{:.1},\"tract_ms\":{:.1},\"max_diff\":{:e},\"direct_max_diff\":{:e}}}",
+        load[0], load[1], load[2], run[0], run[1], run[2], diff[0], diff[1]
     ))
 }

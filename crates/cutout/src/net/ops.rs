@@ -6,7 +6,7 @@
 //! arrays, which the compiler turns into AVX2 with fused multiply-adds (chosen at run time) or
 //! SSE.
 
-use super::winograd::Winograd;
+use super::winograd::{relu, Winograd};
 
 /// Output channels per tile.
 pub(super) const OB: usize = 4;
@@ -235,7 +235,7 @@ impl Conv {
                         let dst = &mut out[(oc * h + y) * w + x0..][..n];
                         if self.relu {
                             for (d, v) in dst.iter_mut().zip(a) {
-                                *d = v.max(0.0);
+                                *d = relu(*v);
                             }
                         } else {
                             dst.copy_from_slice(&a[..n]);
@@ -294,6 +294,16 @@ pub(super) fn tile<const XB: usize, const FMA: bool>(
     }
 }
 
+/// The larger of two values, as a comparison (`f32::max` is a libm call on wasm32).
+#[inline(always)]
+fn max(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// 2×2 max-pooling with stride 2, rounding the output size up (a last odd row or column pools
 /// what it has).
 #[inline(never)]
@@ -312,7 +322,7 @@ pub fn max_pool(x: &[f32], c: usize, h: usize, w: usize) -> Vec<f32> {
             let dst = &mut out[(ch * oh + oy) * ow..][..ow];
             for (ox, d) in dst.iter_mut().enumerate() {
                 let (a, b) = (2 * ox, (2 * ox + 1).min(w - 1));
-                *d = r0[a].max(r0[b]).max(r1[a]).max(r1[b]);
+                *d = max(max(r0[a], r0[b]), max(r1[a], r1[b]));
             }
         }
     }

@@ -4,17 +4,19 @@
 //!
 //! For a 4×4 patch `d` of the input and a 3×3 kernel `g`, the 2×2 output is
 //! `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`. The kernel transform `U = G g Gᵀ` is done once, at load. Per
-//! convolution, a row of tiles is handled in chunks of `nb` tiles:
+//! convolution, a row of tiles is handled in chunks of `NB` tiles:
 //! 1. the input transform `V = Bᵀ d B` of every input channel (additions only), laid out as
-//!    `[16][ci][nb]`;
-//! 2. sixteen small matrix products, `M[p] = U[p] · V[p]` (`co × ci` by `ci × nb`), by the same
+//!    `[16][ci][NB]`;
+//! 2. sixteen small matrix products, `M[p] = U[p] · V[p]` (`co × ci` by `ci × NB`), by the same
 //!    register tile as the direct convolution (4 output channels × 8 or 16 tiles);
 //! 3. the output transform `Aᵀ M A` (additions only), the bias and the ReLU.
 //!
 //! The input is first split into its even and odd padded columns, so both transforms run on
 //! contiguous rows of consecutive tiles and are vectorised by the compiler.
 
-use super::ops::{tile, OB};
+#[cfg(not(target_arch = "wasm32"))]
+use super::ops::tile;
+use super::ops::OB;
 
 /// The kernels of one convolution, transformed: `[16][co / OB][ci][OB]`.
 #[derive(Debug)]
@@ -22,8 +24,22 @@ pub struct Winograd {
     u: Vec<f32>,
 }
 
-/// Tiles per chunk, at most (a multiple of every register tile's width).
-const NB: usize = 32;
+/// Tiles per chunk (a multiple of every register tile's width). Fixed, so that the transforms
+/// run on arrays the compiler vectorises without bounds checks.
+const NB: usize = 16;
+
+/// One value per tile of a chunk.
+type Lane = [f32; NB];
+
+/// `max(v, 0)` as a comparison, which wasm32 vectorises (`f32::max` is a libm call there).
+#[inline(always)]
+pub(super) fn relu(v: f32) -> f32 {
+    if v > 0.0 {
+        v
+    } else {
+        0.0
+    }
+}
 
 impl Winograd {
     /// `weights` as ONNX lays them out, `[co][ci][3][3]`.
@@ -61,23 +77,19 @@ impl Winograd {
         relu: bool,
     ) -> Vec<f32> {
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
-        let nb = tw.next_multiple_of(16).min(NB);
-        let chunks = tw.div_ceil(nb);
-        let split = Split::new(x, [ci, h, w], th, chunks * nb + 1);
-        let blocks = co.div_ceil(OB);
+        let chunks = tw.div_ceil(NB);
+        let split = Split::new(x, [ci, h, w], th, chunks * NB + 1);
+        let cop = co.div_ceil(OB) * OB;
         let mut s = Scratch {
-            v: vec![0f32; 16 * ci * nb],
-            m: vec![0f32; 16 * blocks * OB * nb],
-            rows: vec![0f32; 16 * nb],
-            y: vec![0f32; 4 * nb],
+            v: vec![[0f32; NB]; 16 * ci],
+            m: vec![[0f32; NB]; 16 * cop],
         };
         let mut out = vec![0f32; co * h * w];
         for ty in 0..th {
             for c in 0..chunks {
                 let job = Chunk {
                     ty,
-                    t0: c * nb,
-                    nb,
+                    t0: c * NB,
                     ci,
                     co,
                     h,
@@ -102,60 +114,57 @@ impl Winograd {
         s: &mut Scratch,
         out: &mut [f32],
     ) {
-        let (nb, ci) = (j.nb, j.ci);
+        let ci = j.ci;
         // 1. V = Bᵀ d B, Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]:
         // first along each of the four rows (on the even and odd columns), then down them.
         for ic in 0..ci {
-            for r in 0..4 {
-                let (e, o) = split.row(ic, 2 * j.ty + r, j.t0, nb);
-                let (e0, e1, o0, o1) = (&e[..nb], &e[1..=nb], &o[..nb], &o[1..=nb]);
-                let rt = &mut s.rows[r * 4 * nb..][..4 * nb];
-                let (r0, rest) = rt.split_at_mut(nb);
-                let (r1, rest) = rest.split_at_mut(nb);
-                let (r2, r3) = rest.split_at_mut(nb);
-                for t in 0..nb {
-                    r0[t] = e0[t] - e1[t];
-                    r1[t] = o0[t] + e1[t];
-                    r2[t] = e1[t] - o0[t];
-                    r3[t] = o0[t] - o1[t];
+            let mut rows = [[[0f32; NB]; 4]; 4];
+            for (r, rt) in rows.iter_mut().enumerate() {
+                let (e0, e1, o0, o1) = split.row(ic, 2 * j.ty + r, j.t0);
+                for t in 0..NB {
+                    rt[0][t] = e0[t] - e1[t];
+                    rt[1][t] = o0[t] + e1[t];
+                    rt[2][t] = e1[t] - o0[t];
+                    rt[3][t] = o0[t] - o1[t];
                 }
             }
             for q in 0..4 {
-                let row = |r: usize| &s.rows[(r * 4 + q) * nb..][..nb];
-                let (a, b, c, d) = (row(0), row(1), row(2), row(3));
-                let at = |p: usize| p * ci * nb + ic * nb;
-                let v = &mut s.v;
-                for t in 0..nb {
-                    v[at(q) + t] = a[t] - c[t];
-                    v[at(4 + q) + t] = b[t] + c[t];
-                    v[at(8 + q) + t] = c[t] - b[t];
-                    v[at(12 + q) + t] = b[t] - d[t];
+                let (a, b, c, d) = (&rows[0][q], &rows[1][q], &rows[2][q], &rows[3][q]);
+                let mut v: [Lane; 4] = [[0.0; NB]; 4];
+                for t in 0..NB {
+                    v[0][t] = a[t] - c[t];
+                    v[1][t] = b[t] + c[t];
+                    v[2][t] = c[t] - b[t];
+                    v[3][t] = b[t] - d[t];
+                }
+                for (i, v) in v.into_iter().enumerate() {
+                    s.v[(4 * i + q) * ci + ic] = v;
                 }
             }
         }
         // 2. M[p] = U[p] · V[p].
         let blocks = j.co.div_ceil(OB);
         for p in 0..16 {
-            let vp = &s.v[p * ci * nb..][..ci * nb];
+            let vp = &s.v[p * ci..][..ci];
             for ob in 0..blocks {
                 let up = &self.u[(p * blocks + ob) * ci * OB..][..ci * OB];
-                let m = &mut s.m[(p * blocks + ob) * OB * nb..][..OB * nb];
+                let m: &mut [Lane; OB] = (&mut s.m[(p * blocks + ob) * OB..][..OB])
+                    .try_into()
+                    .expect("block");
                 #[cfg(target_arch = "wasm32")]
-                gemm_wasm(up, vp, ci, nb, m);
+                gemm_wasm(up, vp, m);
                 #[cfg(not(target_arch = "wasm32"))]
-                gemm::<XB, FMA>(up, vp, ci, nb, m);
+                gemm::<XB, FMA>(up, vp, m);
             }
         }
         // 3. Y = Aᵀ M A, Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]], then the bias and the ReLU.
         let cop = blocks * OB;
-        let n = (j.w.div_ceil(2) - j.t0).min(nb);
+        let n = (j.w.div_ceil(2) - j.t0).min(NB);
         for oc in 0..j.co {
-            let m: [&[f32]; 16] = std::array::from_fn(|p| &s.m[(p * cop + oc) * nb..][..nb]);
-            let (y0, rest) = s.y.split_at_mut(2 * nb);
-            let (y00, y01) = y0.split_at_mut(nb);
-            let (y10, y11) = rest.split_at_mut(nb);
+            let m: [&Lane; 16] = std::array::from_fn(|p| &s.m[p * cop + oc]);
             let b = bias[oc];
-            for t in 0..nb {
+            let mut y = [[0f32; NB]; 4];
+            for t in 0..NB {
                 let r: [[f32; 2]; 4] = std::array::from_fn(|i| {
                     let (m0, m1, m2, m3) = (
                         m[4 * i][t],
@@ -165,29 +174,32 @@ impl Winograd {
                     );
                     [m0 + m1 + m2, m1 - m2 - m3]
                 });
-                let mut v = [
-                    r[0][0] + r[1][0] + r[2][0] + b,
-                    r[0][1] + r[1][1] + r[2][1] + b,
-                    r[1][0] - r[2][0] - r[3][0] + b,
-                    r[1][1] - r[2][1] - r[3][1] + b,
-                ];
-                if j.relu {
-                    v = v.map(|v| v.max(0.0));
-                }
-                (y00[t], y01[t], y10[t], y11[t]) = (v[0], v[1], v[2], v[3]);
+                y[0][t] = r[0][0] + r[1][0] + r[2][0] + b;
+                y[1][t] = r[0][1] + r[1][1] + r[2][1] + b;
+                y[2][t] = r[1][0] - r[2][0] - r[3][0] + b;
+                y[3][t] = r[1][1] - r[2][1] - r[3][1] + b;
             }
-            for (dy, (left, right)) in [(&*y00, &*y01), (&*y10, &*y11)].into_iter().enumerate() {
-                let y = 2 * j.ty + dy;
-                if y >= j.h {
+            if j.relu {
+                y = y.map(|y| y.map(relu));
+            }
+            for dy in 0..2 {
+                let oy = 2 * j.ty + dy;
+                if oy >= j.h {
                     break;
                 }
-                let dst = &mut out[(oc * j.h + y) * j.w..][..j.w];
-                let x0 = 2 * j.t0;
-                let pairs = dst[x0..].chunks_mut(2).take(n);
-                for ((d, l), r) in pairs.zip(left).zip(right) {
-                    d[0] = *l;
-                    if let Some(d1) = d.get_mut(1) {
-                        *d1 = *r;
+                let (left, right) = (&y[2 * dy], &y[2 * dy + 1]);
+                let dst = &mut out[(oc * j.h + oy) * j.w + 2 * j.t0..][..(j.w - 2 * j.t0)];
+                if let Some(dst) = dst.first_chunk_mut::<{ 2 * NB }>() {
+                    for t in 0..NB {
+                        dst[2 * t] = left[t];
+                        dst[2 * t + 1] = right[t];
+                    }
+                } else {
+                    for ((d, l), r) in dst.chunks_mut(2).take(n).zip(left).zip(right) {
+                        d[0] = *l;
+                        if let Some(d1) = d.get_mut(1) {
+                            *d1 = *r;
+                        }
                     }
                 }
             }
@@ -199,7 +211,6 @@ impl Winograd {
 struct Chunk {
     ty: usize,
     t0: usize,
-    nb: usize,
     ci: usize,
     co: usize,
     h: usize,
@@ -207,12 +218,11 @@ struct Chunk {
     relu: bool,
 }
 
-/// Per-convolution working buffers, reused by every chunk.
+/// Per-convolution working buffers, reused by every chunk: `V` as `[16][ci]` and `M` as
+/// `[16][co rounded up to OB]` rows of one value per tile.
 struct Scratch {
-    v: Vec<f32>,
-    m: Vec<f32>,
-    rows: Vec<f32>,
-    y: Vec<f32>,
+    v: Vec<Lane>,
+    m: Vec<Lane>,
 }
 
 /// The input inside a border of zeros (one pixel on the top and left, enough on the bottom and
@@ -252,32 +262,36 @@ impl Split {
         }
     }
 
-    /// Padded row `r` of plane `ic`, from tile `t0`: `nb + 1` even and odd columns.
-    fn row(&self, ic: usize, r: usize, t0: usize, nb: usize) -> (&[f32], &[f32]) {
+    /// Padded row `r` of plane `ic` from tile `t0`: its even and odd columns `t0..t0 + NB`, and
+    /// the same one column on.
+    #[inline(always)]
+    fn row(&self, ic: usize, r: usize, t0: usize) -> (&Lane, &Lane, &Lane, &Lane) {
         let at = (ic * self.rows + r) * self.width + t0;
-        (&self.even[at..][..nb + 1], &self.odd[at..][..nb + 1])
+        fn lane(v: &[f32], at: usize) -> &Lane {
+            v[at..][..NB].try_into().expect("lane")
+        }
+        (
+            lane(&self.even, at),
+            lane(&self.even, at + 1),
+            lane(&self.odd, at),
+            lane(&self.odd, at + 1),
+        )
     }
 }
 
-/// `m[o][t] = Σ_ic u[ic][o] · v[ic][t]` for 4 output channels and `nb` tiles.
+/// `m[o][t] = Σ_ic u[ic][o] · v[ic][t]` for 4 output channels and the chunk's tiles.
 #[cfg(not(target_arch = "wasm32"))]
 #[inline(always)]
-fn gemm<const XB: usize, const FMA: bool>(
-    u: &[f32],
-    v: &[f32],
-    ci: usize,
-    nb: usize,
-    m: &mut [f32],
-) {
-    for t0 in (0..nb).step_by(XB) {
+fn gemm<const XB: usize, const FMA: bool>(u: &[f32], v: &[Lane], m: &mut [Lane; OB]) {
+    for t0 in (0..NB).step_by(XB) {
         let mut acc = [[0f32; XB]; OB];
-        for ic in 0..ci {
-            let vv: &[f32; XB] = v[ic * nb + t0..][..XB].try_into().expect("tile");
-            let w: &[f32; OB] = u[ic * OB..][..OB].try_into().expect("tile");
+        for (w, vv) in u.chunks_exact(OB).zip(v) {
+            let vv: &[f32; XB] = vv[t0..][..XB].try_into().expect("tile");
+            let w: &[f32; OB] = w.try_into().expect("tile");
             tile::<XB, FMA>(&mut acc, w, vv);
         }
-        for (o, a) in acc.iter().enumerate() {
-            m[o * nb + t0..][..XB].copy_from_slice(a);
+        for (m, a) in m.iter_mut().zip(&acc) {
+            m[t0..][..XB].copy_from_slice(a);
         }
     }
 }
@@ -285,24 +299,22 @@ fn gemm<const XB: usize, const FMA: bool>(
 /// The same product in SIMD128: 4 output channels × 8 tiles in eight registers.
 #[cfg(target_arch = "wasm32")]
 #[inline(always)]
-fn gemm_wasm(u: &[f32], v: &[f32], ci: usize, nb: usize, m: &mut [f32]) {
+fn gemm_wasm(u: &[f32], v: &[Lane], m: &mut [Lane; OB]) {
     use core::arch::wasm32::*;
     let load = |s: &[f32]| f32x4(s[0], s[1], s[2], s[3]);
-    for t0 in (0..nb).step_by(8) {
+    for t0 in (0..NB).step_by(8) {
         let mut acc = [f32x4_splat(0.0); 8];
-        for ic in 0..ci {
-            let vv = &v[ic * nb + t0..][..8];
+        for (w, vv) in u.chunks_exact(OB).zip(v) {
+            let vv = &vv[t0..][..8];
             let (v0, v1) = (load(&vv[..4]), load(&vv[4..]));
-            let w = &u[ic * OB..][..OB];
             for o in 0..OB {
                 let ws = f32x4_splat(w[o]);
                 acc[2 * o] = f32x4_add(acc[2 * o], f32x4_mul(ws, v0));
                 acc[2 * o + 1] = f32x4_add(acc[2 * o + 1], f32x4_mul(ws, v1));
             }
         }
-        for (o, pair) in acc.chunks_exact(2).enumerate() {
-            let dst = &mut m[o * nb + t0..][..8];
-            for (half, a) in dst.chunks_exact_mut(4).zip(pair) {
+        for (m, pair) in m.iter_mut().zip(acc.chunks_exact(2)) {
+            for (half, a) in m[t0..][..8].chunks_exact_mut(4).zip(pair) {
                 half.copy_from_slice(&[
                     f32x4_extract_lane::<0>(*a),
                     f32x4_extract_lane::<1>(*a),
