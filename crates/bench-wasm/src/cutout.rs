@@ -79,10 +79,10 @@ pub fn cutout_stages(model: &[u8], jpeg: &[u8], loads: u32, runs: u32) -> Result
     ))
 }
 
-/// Shotline's own network (`shotline_cutout::net`) with Winograd's convolution, with the direct
-/// one, and tract, interleaved in one process: best-of-`runs` load and inference times at 320²,
-/// and the largest difference from tract's output, as JSON (`net_load_ms`, `direct_load_ms`,
-/// `tract_load_ms`, `net_ms`, `direct_ms`, `tract_ms`, `max_diff`, `direct_max_diff`).
+/// Shotline's own network (`shotline_cutout::net`) with Winograd's convolutions (the default),
+/// with F(2×2, 3×3) only, with the direct convolution, and tract, interleaved in one process:
+/// best-of-`runs` load and inference times at 320², and the largest difference from tract's
+/// output, as JSON (`net_*`, `f2_*`, `direct_*`, `tract_*`: `_load_ms`, `_ms`, `_max_diff`).
 #[wasm_bindgen]
 pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsError> {
     let err = |e: &dyn std::fmt::Display| JsError::new(&e.to_string());
@@ -91,19 +91,24 @@ pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsEr
         .image;
     let input = model::preprocess(&img);
     let side = model::SIDE;
-    // [Winograd, direct, tract]
-    let (mut load, mut run, mut diff) = ([f64::MAX; 3], [f64::MAX; 3], [0f32; 2]);
+    const ALGOS: [model::Algo; 3] = [
+        model::Algo::Winograd,
+        model::Algo::WinogradF2,
+        model::Algo::Direct,
+    ];
+    // The three algorithms, then tract.
+    let (mut load, mut run, mut diff) = ([f64::MAX; 4], [f64::MAX; 4], [0f32; 3]);
     for _ in 0..runs.max(1) {
         let t = Instant::now();
         let tract = tract_ref::Tract::load(model_bytes, side).map_err(|e| err(&e))?;
-        load[2] = load[2].min(ms(t));
+        load[3] = load[3].min(ms(t));
         let t = Instant::now();
         let want = tract.run(&input, side).map_err(|e| err(&e))?;
-        run[2] = run[2].min(ms(t));
+        run[3] = run[3].min(ms(t));
         drop(tract);
-        for (i, winograd) in [true, false].into_iter().enumerate() {
+        for (i, algo) in ALGOS.into_iter().enumerate() {
             let t = Instant::now();
-            let net = model::U2Net::from_bytes_with(model_bytes, winograd).map_err(|e| err(&e))?;
+            let net = model::U2Net::from_bytes_with(model_bytes, algo).map_err(|e| err(&e))?;
             load[i] = load[i].min(ms(t));
             let t = Instant::now();
             let got = net.raw(&input).map_err(|e| err(&e))?;
@@ -115,8 +120,16 @@ pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsEr
                 .fold(0.0, f32::max);
         }
     }
-    Ok(format!(
-        "{{\"net_load_ms\":{:.1},\"direct_load_ms\":{:.1},\"tract_load_ms\":{:.1},\"net_ms\":{:.1},\"direct_ms\":{:.1},\"tract_ms\":{:.1},\"max_diff\":{:e},\"direct_max_diff\":{:e}}}",
-        load[0], load[1], load[2], run[0], run[1], run[2], diff[0], diff[1]
-    ))
+    let mut json = String::from("{");
+    for (i, name) in ["net", "f2", "direct", "tract"].iter().enumerate() {
+        json += &format!(
+            "\"{name}_load_ms\":{:.1},\"{name}_ms\":{:.1},",
+            load[i], run[i]
+        );
+        if let Some(d) = diff.get(i) {
+            json += &format!("\"{name}_max_diff\":{d:e},");
+        }
+    }
+    json.pop();
+    Ok(json + "}")
 }

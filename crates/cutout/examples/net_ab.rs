@@ -1,5 +1,5 @@
-//! Shotline's own network (`net`) with Winograd's convolution, with the direct convolution, and
-//! tract, on U²-Net-p in one process: load time, one inference at 320², and the largest
+//! Shotline's own network (`net`) with Winograd's convolutions (the default), with F(2×2, 3×3)
+//! only, with the direct convolution, and tract, on U²-Net-p in one process: load time, one inference at 320², and the largest
 //! difference from tract's output. Interleaved, best of N.
 //!
 //! ```sh
@@ -27,19 +27,24 @@ fn main() {
     let input = model::preprocess(&img);
     let side = model::SIDE;
 
-    let names = ["net, Winograd", "net, direct", "tract"];
-    let (mut load, mut run, mut diff) = ([f64::MAX; 3], [f64::MAX; 3], [0f32; 3]);
+    const ALGOS: [model::Algo; 3] = [
+        model::Algo::Winograd,
+        model::Algo::WinogradF2,
+        model::Algo::Direct,
+    ];
+    let names = ["net, Winograd", "net, F(2×2)", "net, direct", "tract"];
+    let (mut load, mut run, mut diff) = ([f64::MAX; 4], [f64::MAX; 4], [0f32; 4]);
     for _ in 0..runs {
         let t = Instant::now();
         let tract = tract_ref::Tract::load(&bytes, side).expect("tract");
-        load[2] = load[2].min(ms(t));
+        load[3] = load[3].min(ms(t));
         let t = Instant::now();
         let want = tract.run(&input, side).expect("tract run");
-        run[2] = run[2].min(ms(t));
+        run[3] = run[3].min(ms(t));
         drop(tract);
-        for (i, winograd) in [true, false].into_iter().enumerate() {
+        for (i, algo) in ALGOS.into_iter().enumerate() {
             let t = Instant::now();
-            let net = model::U2Net::from_bytes_with(&bytes, winograd).expect("net");
+            let net = model::U2Net::from_bytes_with(&bytes, algo).expect("net");
             load[i] = load[i].min(ms(t));
             let t = Instant::now();
             let got = net.raw(&input).expect("net run");
@@ -51,13 +56,13 @@ fn main() {
                 .fold(0.0, f32::max);
         }
     }
-    for i in 0..3 {
+    for i in 0..4 {
         println!(
             "{:<14} load {:>6.1} ms, inference {:>7.1} ms ({:.2}× tract), largest difference from tract {:.1e}",
             names[i],
             load[i],
             run[i],
-            run[2] / run[i],
+            run[3] / run[i],
             diff[i]
         );
     }

@@ -2,6 +2,7 @@
 //! detection"; weights Apache-2.0 by the authors) on Shotline's own network engine ([`crate::net`]):
 //! loading from bytes and one inference at 320×320.
 
+pub use crate::net::Algo;
 use crate::net::Net;
 use shotline_core::raster::Raster;
 
@@ -34,14 +35,14 @@ impl U2Net {
     /// Builds the network from the ONNX model's bytes for a 1×3×320×320 input, keeping only its
     /// first (fused) output: the six side outputs only feed the training loss.
     pub fn from_bytes(bytes: &[u8]) -> Result<U2Net, Error> {
-        U2Net::from_bytes_with(bytes, true)
+        U2Net::from_bytes_with(bytes, Algo::Winograd)
     }
 
-    /// The same, with the direct convolution instead of Winograd's where `winograd` is false:
-    /// for benchmarks and tests that compare the two.
-    pub fn from_bytes_with(bytes: &[u8], winograd: bool) -> Result<U2Net, Error> {
+    /// The same, choosing how its 3×3 convolutions are computed: for benchmarks and tests that
+    /// compare the ways.
+    pub fn from_bytes_with(bytes: &[u8], algo: Algo) -> Result<U2Net, Error> {
         let net =
-            Net::from_onnx_with(bytes, [3, SIDE, SIDE], winograd).map_err(|e| Error::Load(e.0))?;
+            Net::from_onnx_with(bytes, [3, SIDE, SIDE], algo).map_err(|e| Error::Load(e.0))?;
         if net.output_shape() != [1, SIDE, SIDE] {
             return Err(Error::Load(format!(
                 "expected a 1×{SIDE}×{SIDE} output, the model gives {:?}",

@@ -6,7 +6,7 @@ mod common;
 
 use common::tract_ref::Tract;
 use shotline_core::codec::{self, Limits};
-use shotline_cutout::model::{self, U2Net, SIDE};
+use shotline_cutout::model::{self, Algo, U2Net, SIDE};
 
 fn model_bytes() -> Vec<u8> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/u2netp.onnx");
@@ -29,11 +29,14 @@ fn photo(name: &str) -> Vec<f32> {
 fn the_network_computes_what_tract_computes_on_real_photos() {
     let bytes = model_bytes();
     let tract = Tract::load(&bytes, SIDE).expect("tract");
-    // Winograd's convolution (the default) and the direct one.
-    for (ours, name) in [true, false].into_iter().flat_map(|winograd| {
-        let ours = std::sync::Arc::new(U2Net::from_bytes_with(&bytes, winograd).expect("ours"));
-        ["mug.jpg", "shoe.jpg"].map(move |name| (ours.clone(), name))
-    }) {
+    // Winograd's convolutions (the default), F(2×2, 3×3) alone, and the direct one.
+    for (ours, name) in [Algo::Winograd, Algo::WinogradF2, Algo::Direct]
+        .into_iter()
+        .flat_map(|algo| {
+            let ours = std::sync::Arc::new(U2Net::from_bytes_with(&bytes, algo).expect("ours"));
+            ["mug.jpg", "shoe.jpg"].map(move |name| (ours.clone(), name))
+        })
+    {
         let input = photo(name);
         let a = ours.raw(&input).expect("ours");
         let b = tract.run(&input, SIDE).expect("tract");

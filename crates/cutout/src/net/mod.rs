@@ -9,6 +9,7 @@
 //! time beyond that, so a load is a parse and a copy.
 
 mod ops;
+pub use ops::Algo;
 mod proto;
 mod winograd;
 
@@ -102,16 +103,12 @@ fn err<T>(msg: impl Into<String>) -> Result<T, LoadError> {
 impl Net {
     /// Builds the network of an ONNX file for a 1×C×H×W input, computing its first output.
     pub fn from_onnx(bytes: &[u8], input: [usize; 3]) -> Result<Net, LoadError> {
-        Net::from_onnx_with(bytes, input, true)
+        Net::from_onnx_with(bytes, input, Algo::Winograd)
     }
 
-    /// The same, choosing whether undilated 3×3 convolutions use Winograd's algorithm (the
-    /// default) or the direct kernel (for benchmarks and tests that compare the two).
-    pub fn from_onnx_with(
-        bytes: &[u8],
-        input: [usize; 3],
-        winograd: bool,
-    ) -> Result<Net, LoadError> {
+    /// The same, choosing how undilated 3×3 convolutions are computed (for benchmarks and
+    /// tests that compare the ways).
+    pub fn from_onnx_with(bytes: &[u8], input: [usize; 3], algo: Algo) -> Result<Net, LoadError> {
         let graph = proto::read_graph(bytes)?;
         let out_name = graph
             .outputs
@@ -160,7 +157,7 @@ impl Net {
         let mut b = Builder {
             steps: Vec::new(),
             buffers: 1,
-            winograd,
+            algo,
         };
         let mut skip = vec![false; graph.nodes.len()];
         for (i, node) in graph.nodes.iter().enumerate() {
@@ -414,7 +411,7 @@ impl Net {
 struct Builder {
     steps: Vec<Step>,
     buffers: usize,
-    winograd: bool,
+    algo: Algo,
 }
 
 impl Builder {
@@ -493,7 +490,7 @@ impl Builder {
             data,
             bias,
             relu,
-            self.winograd,
+            self.algo,
         )));
         Ok(Val::Act {
             buf: out,

@@ -6,10 +6,22 @@
 //! arrays, which the compiler turns into AVX2 with fused multiply-adds (chosen at run time) or
 //! SSE.
 
-use super::winograd::{relu, Winograd};
+use super::winograd::{relu, Variant, Winograd};
 
 /// Output channels per tile.
 pub(super) const OB: usize = 4;
+
+/// How undilated 3×3 convolutions are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algo {
+    /// Directly, by the definition.
+    Direct,
+    /// Winograd's F(2×2, 3×3) everywhere.
+    WinogradF2,
+    /// Winograd's F(4×4, 3×3) or F(2×2, 3×3), whichever computes less for the map's size (the
+    /// default).
+    Winograd,
+}
 
 /// A convolution with "same" padding and stride 1 (kernel 1×1 or 3×3, any dilation), its bias
 /// and an optional ReLU.
@@ -42,10 +54,15 @@ impl Conv {
         weights: &[f32],
         bias: Vec<f32>,
         relu: bool,
-        winograd: bool,
+        algo: Algo,
     ) -> Conv {
         let ci = chw[0];
-        if winograd && k == 3 && dil == 1 {
+        let variant = match algo {
+            Algo::Direct => None,
+            Algo::WinogradF2 => Some(Variant::F2),
+            Algo::Winograd => Some(Variant::for_size(chw[1], chw[2])),
+        };
+        if let (Some(variant), 3, 1) = (variant, k, dil) {
             return Conv {
                 x,
                 out,
@@ -55,7 +72,7 @@ impl Conv {
                 dil,
                 relu,
                 packed: Vec::new(),
-                winograd: Some(Winograd::new(weights, co, ci)),
+                winograd: Some(Winograd::new(weights, co, ci, variant)),
                 bias,
             };
         }
@@ -432,15 +449,15 @@ pub(super) mod tests {
             let wt = noise(co * ci * k * k, 2);
             let b = noise(co, 3);
             let want = conv_ref(&x, [ci, h, w], &wt, &b, co, k, dil);
-            for wino in [false, true] {
+            for algo in [Algo::Direct, Algo::WinogradF2, Algo::Winograd] {
                 let conv =
-                    |relu| Conv::new(0, 1, [ci, h, w], co, k, dil, &wt, b.clone(), relu, wino);
+                    |relu| Conv::new(0, 1, [ci, h, w], co, k, dil, &wt, b.clone(), relu, algo);
                 let (plain, relu) = (conv(false).run(&x), conv(true).run(&x));
                 assert_eq!(plain.len(), want.len());
                 for ((p, r), want) in plain.iter().zip(&relu).zip(&want) {
                     assert!(
                         (p - want).abs() < 2e-5,
-                        "{ci} {co} {h} {w} {k} {dil} {wino}: {p} vs {want}"
+                        "{ci} {co} {h} {w} {k} {dil} {algo:?}: {p} vs {want}"
                     );
                     assert_eq!(*r, p.max(0.0));
                 }

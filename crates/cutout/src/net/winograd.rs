@@ -1,26 +1,62 @@
-//! Undilated 3×3 convolutions by Winograd's minimal filtering, F(2×2, 3×3) (Lavin & Gray 2015):
-//! each 2×2 block of output pixels ("tile") costs 16 multiplications per input channel instead
-//! of 36, 2.25× fewer.
+//! Undilated 3×3 convolutions by Winograd's minimal filtering (Lavin & Gray 2015). F(4×4, 3×3)
+//! computes each 4×4 block of output pixels (a "tile") from a 6×6 patch with 36 multiplications
+//! per input channel instead of 144, 4× fewer; F(2×2, 3×3) computes a 2×2 tile from a 4×4 patch
+//! with 16 instead of 36, 2.25× fewer, and wastes less on small maps. Each convolution uses the
+//! one that does less arithmetic for its size.
 //!
-//! For a 4×4 patch `d` of the input and a 3×3 kernel `g`, the 2×2 output is
-//! `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`. The kernel transform `U = G g Gᵀ` is done once, at load. Per
+//! For an `a × a` patch `d` of the input (`a = m + 2`) and a 3×3 kernel `g`, the `m × m` output
+//! is `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`. The kernel transform `U = G g Gᵀ` is done once, at load. Per
 //! convolution, a row of tiles is handled in chunks of `NB` tiles:
-//! 1. the input transform `V = Bᵀ d B` of every input channel (additions only), laid out as
-//!    `[16][ci][NB]`;
-//! 2. sixteen small matrix products, `M[p] = U[p] · V[p]` (`co × ci` by `ci × NB`), by the same
+//! 1. the input transform `V = Bᵀ d B` of every input channel (additions and small constants),
+//!    laid out as `[a²][ci][NB]`;
+//! 2. `a²` small matrix products, `M[p] = U[p] · V[p]` (`co × ci` by `ci × NB`), by the same
 //!    register tile as the direct convolution (4 output channels × 8 or 16 tiles);
-//! 3. the output transform `Aᵀ M A` (additions only), the bias and the ReLU.
+//! 3. the output transform `Aᵀ M A`, the bias and the ReLU.
 //!
-//! The input is first split into its even and odd padded columns, so both transforms run on
-//! contiguous rows of consecutive tiles and are vectorised by the compiler.
+//! The input is first split by padded column modulo `m`, so both transforms run on contiguous
+//! rows of consecutive tiles, which the compiler vectorises.
 
 #[cfg(not(target_arch = "wasm32"))]
 use super::ops::tile;
 use super::ops::OB;
 
-/// The kernels of one convolution, transformed: `[16][co / OB][ci][OB]`.
+/// Which Winograd variant a convolution uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// F(2×2, 3×3).
+    F2,
+    /// F(4×4, 3×3).
+    F4,
+}
+
+impl Variant {
+    /// Output pixels per tile side.
+    fn m(self) -> usize {
+        match self {
+            Variant::F2 => 2,
+            Variant::F4 => 4,
+        }
+    }
+
+    /// The variant with fewer multiplications for an `h × w` map, counting the tiles a chunk
+    /// computes beyond the right edge.
+    pub fn for_size(h: usize, w: usize) -> Variant {
+        let cost = |v: Variant| {
+            let m = v.m();
+            h.div_ceil(m) * w.div_ceil(m).next_multiple_of(NB) * (m + 2) * (m + 2)
+        };
+        if cost(Variant::F4) <= cost(Variant::F2) {
+            Variant::F4
+        } else {
+            Variant::F2
+        }
+    }
+}
+
+/// The kernels of one convolution, transformed: `[a²][co / OB][ci][OB]`.
 #[derive(Debug)]
 pub struct Winograd {
+    variant: Variant,
     u: Vec<f32>,
 }
 
@@ -43,25 +79,39 @@ pub(super) fn relu(v: f32) -> f32 {
 
 impl Winograd {
     /// `weights` as ONNX lays them out, `[co][ci][3][3]`.
-    pub fn new(weights: &[f32], co: usize, ci: usize) -> Winograd {
+    pub fn new(weights: &[f32], co: usize, ci: usize, variant: Variant) -> Winograd {
         let blocks = co.div_ceil(OB);
-        let mut u = vec![0f32; 16 * blocks * ci * OB];
-        // G = [[1, 0, 0], [½, ½, ½], [½, -½, ½], [0, 0, 1]], in f64 and rounded once.
-        let g1 = |a: f64, b: f64, c: f64| [a, (a + b + c) / 2.0, (a - b + c) / 2.0, c];
+        let a = variant.m() + 2;
+        let mut u = vec![0f32; a * a * blocks * ci * OB];
+        // G times a column (or row) of the kernel, in f64 and rounded once at the end (the
+        // first `a` values).
+        let g = |x: f64, y: f64, z: f64| -> [f64; 6] {
+            match variant {
+                Variant::F2 => [x, (x + y + z) / 2.0, (x - y + z) / 2.0, z, 0.0, 0.0],
+                Variant::F4 => [
+                    x / 4.0,
+                    -(x + y + z) / 6.0,
+                    -(x - y + z) / 6.0,
+                    x / 24.0 + y / 12.0 + z / 6.0,
+                    x / 24.0 - y / 12.0 + z / 6.0,
+                    z,
+                ],
+            }
+        };
         for oc in 0..co {
             for ic in 0..ci {
-                let g = &weights[(oc * ci + ic) * 9..][..9];
-                let cols: [[f64; 4]; 3] =
-                    std::array::from_fn(|c| g1(g[c] as f64, g[3 + c] as f64, g[6 + c] as f64));
-                for r in 0..4 {
-                    let row = g1(cols[0][r], cols[1][r], cols[2][r]);
-                    for (c, v) in row.iter().enumerate() {
-                        u[(((r * 4 + c) * blocks + oc / OB) * ci + ic) * OB + oc % OB] = *v as f32;
+                let k = &weights[(oc * ci + ic) * 9..][..9];
+                let cols: [[f64; 6]; 3] =
+                    std::array::from_fn(|c| g(k[c] as f64, k[3 + c] as f64, k[6 + c] as f64));
+                for r in 0..a {
+                    let row = g(cols[0][r], cols[1][r], cols[2][r]);
+                    for (c, v) in row[..a].iter().enumerate() {
+                        u[(((r * a + c) * blocks + oc / OB) * ci + ic) * OB + oc % OB] = *v as f32;
                     }
                 }
             }
         }
-        Winograd { u }
+        Winograd { variant, u }
     }
 
     /// The convolution of `x` (`chw`) with "same" padding: `co` planes of `h × w`, plus the bias,
@@ -71,18 +121,38 @@ impl Winograd {
     pub fn run<const XB: usize, const FMA: bool>(
         &self,
         x: &[f32],
-        [ci, h, w]: [usize; 3],
+        chw: [usize; 3],
         co: usize,
         bias: &[f32],
         relu: bool,
     ) -> Vec<f32> {
-        let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
+        match self.variant {
+            Variant::F2 => self.run_m::<2, 4, 16, XB, FMA>(x, chw, co, bias, relu, bt4, at4),
+            Variant::F4 => self.run_m::<4, 6, 36, XB, FMA>(x, chw, co, bias, relu, bt6, at6),
+        }
+    }
+
+    /// The convolution with `M × M` tiles from `A × A` patches (`P = A²`), given the 1-D input
+    /// transform `bt` (`Bᵀ d`) and output transform `at` (`Aᵀ m`).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn run_m<const M: usize, const A: usize, const P: usize, const XB: usize, const FMA: bool>(
+        &self,
+        x: &[f32],
+        [ci, h, w]: [usize; 3],
+        co: usize,
+        bias: &[f32],
+        relu: bool,
+        bt: fn([&Lane; A]) -> [Lane; A],
+        at: fn([&Lane; A]) -> [Lane; M],
+    ) -> Vec<f32> {
+        let (th, tw) = (h.div_ceil(M), w.div_ceil(M));
         let chunks = tw.div_ceil(NB);
-        let split = Split::new(x, [ci, h, w], th, chunks * NB + 1);
+        let split = Split::new::<M>(x, [ci, h, w], th, chunks * NB + 1);
         let cop = co.div_ceil(OB) * OB;
         let mut s = Scratch {
-            v: vec![[0f32; NB]; 16 * ci],
-            m: vec![[0f32; NB]; 16 * cop],
+            v: vec![[0f32; NB]; P * ci],
+            m: vec![[0f32; NB]; P * cop],
         };
         let mut out = vec![0f32; co * h * w];
         for ty in 0..th {
@@ -96,55 +166,42 @@ impl Winograd {
                     w,
                     relu,
                 };
-                self.chunk::<XB, FMA>(&split, &job, bias, &mut s, &mut out);
+                self.chunk::<M, A, P, XB, FMA>(&split, &job, bias, &mut s, &mut out, bt, at);
             }
         }
         out
     }
 
-    /// One chunk of tiles: both transforms and the sixteen products. On wasm32 a function of its
-    /// own, called thousands of times per convolution, so that V8 optimises it early.
+    /// One chunk of tiles: both transforms and the products. On wasm32 a function of its own,
+    /// called thousands of times per convolution, so that V8 optimises it early.
+    #[allow(clippy::too_many_arguments)]
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
-    fn chunk<const XB: usize, const FMA: bool>(
+    fn chunk<const M: usize, const A: usize, const P: usize, const XB: usize, const FMA: bool>(
         &self,
         split: &Split,
         j: &Chunk,
         bias: &[f32],
         s: &mut Scratch,
         out: &mut [f32],
+        bt: fn([&Lane; A]) -> [Lane; A],
+        at: fn([&Lane; A]) -> [Lane; M],
     ) {
         let ci = j.ci;
-        // 1. V = Bᵀ d B, Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]:
-        // first along each of the four rows (on the even and odd columns), then down them.
+        // 1. V = Bᵀ d B: along each of the patch's rows, then down its columns.
         for ic in 0..ci {
-            let mut rows = [[[0f32; NB]; 4]; 4];
-            for (r, rt) in rows.iter_mut().enumerate() {
-                let (e0, e1, o0, o1) = split.row(ic, 2 * j.ty + r, j.t0);
-                for t in 0..NB {
-                    rt[0][t] = e0[t] - e1[t];
-                    rt[1][t] = o0[t] + e1[t];
-                    rt[2][t] = e1[t] - o0[t];
-                    rt[3][t] = o0[t] - o1[t];
-                }
-            }
-            for q in 0..4 {
-                let (a, b, c, d) = (&rows[0][q], &rows[1][q], &rows[2][q], &rows[3][q]);
-                let mut v: [Lane; 4] = [[0.0; NB]; 4];
-                for t in 0..NB {
-                    v[0][t] = a[t] - c[t];
-                    v[1][t] = b[t] + c[t];
-                    v[2][t] = c[t] - b[t];
-                    v[3][t] = b[t] - d[t];
-                }
-                for (i, v) in v.into_iter().enumerate() {
-                    s.v[(4 * i + q) * ci + ic] = v;
+            let rows: [[Lane; A]; A] =
+                std::array::from_fn(|r| bt(split.row::<M, A>(ic, M * j.ty + r, j.t0)));
+            for q in 0..A {
+                let v = bt(std::array::from_fn(|r| &rows[r][q]));
+                for (i, v) in v.iter().enumerate() {
+                    s.v[(A * i + q) * ci + ic] = *v;
                 }
             }
         }
         // 2. M[p] = U[p] · V[p].
         let blocks = j.co.div_ceil(OB);
-        for p in 0..16 {
+        for p in 0..P {
             let vp = &s.v[p * ci..][..ci];
             for ob in 0..blocks {
                 let up = &self.u[(p * blocks + ob) * ci * OB..][..ci * OB];
@@ -157,54 +214,104 @@ impl Winograd {
                 gemm::<XB, FMA>(up, vp, m);
             }
         }
-        // 3. Y = Aᵀ M A, Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]], then the bias and the ReLU.
+        // 3. Y = Aᵀ M A: along the rows of M, then down its columns; the bias and the ReLU.
         let cop = blocks * OB;
-        let n = (j.w.div_ceil(2) - j.t0).min(NB);
+        let n = (j.w.div_ceil(M) - j.t0).min(NB);
         for oc in 0..j.co {
-            let m: [&Lane; 16] = std::array::from_fn(|p| &s.m[p * cop + oc]);
+            let m = |p: usize| &s.m[p * cop + oc];
+            let rows: [[Lane; M]; A] =
+                std::array::from_fn(|i| at(std::array::from_fn(|q| m(A * i + q))));
+            // y[c][r]: output row r of the tiles, column c of each.
+            let mut y: [[Lane; M]; M] =
+                std::array::from_fn(|c| at(std::array::from_fn(|i| &rows[i][c])));
             let b = bias[oc];
-            let mut y = [[0f32; NB]; 4];
-            for t in 0..NB {
-                let r: [[f32; 2]; 4] = std::array::from_fn(|i| {
-                    let (m0, m1, m2, m3) = (
-                        m[4 * i][t],
-                        m[4 * i + 1][t],
-                        m[4 * i + 2][t],
-                        m[4 * i + 3][t],
-                    );
-                    [m0 + m1 + m2, m1 - m2 - m3]
-                });
-                y[0][t] = r[0][0] + r[1][0] + r[2][0] + b;
-                y[1][t] = r[0][1] + r[1][1] + r[2][1] + b;
-                y[2][t] = r[1][0] - r[2][0] - r[3][0] + b;
-                y[3][t] = r[1][1] - r[2][1] - r[3][1] + b;
+            for lane in y.iter_mut().flatten() {
+                for v in lane.iter_mut() {
+                    *v = if j.relu { relu(*v + b) } else { *v + b };
+                }
             }
-            if j.relu {
-                y = y.map(|y| y.map(relu));
-            }
-            for dy in 0..2 {
-                let oy = 2 * j.ty + dy;
+            for r in 0..M {
+                let oy = M * j.ty + r;
                 if oy >= j.h {
                     break;
                 }
-                let (left, right) = (&y[2 * dy], &y[2 * dy + 1]);
-                let dst = &mut out[(oc * j.h + oy) * j.w + 2 * j.t0..][..(j.w - 2 * j.t0)];
-                if let Some(dst) = dst.first_chunk_mut::<{ 2 * NB }>() {
+                let x0 = M * j.t0;
+                let dst = &mut out[(oc * j.h + oy) * j.w + x0..][..j.w - x0];
+                if dst.len() >= M * NB {
                     for t in 0..NB {
-                        dst[2 * t] = left[t];
-                        dst[2 * t + 1] = right[t];
+                        for c in 0..M {
+                            dst[M * t + c] = y[c][r][t];
+                        }
                     }
                 } else {
-                    for ((d, l), r) in dst.chunks_mut(2).take(n).zip(left).zip(right) {
-                        d[0] = *l;
-                        if let Some(d1) = d.get_mut(1) {
-                            *d1 = *r;
+                    for (t, d) in dst.chunks_mut(M).take(n).enumerate() {
+                        for (c, d) in d.iter_mut().enumerate() {
+                            *d = y[c][r][t];
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// `Bᵀ d` for F(2×2, 3×3): `Bᵀ = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]`.
+#[inline(always)]
+fn bt4([d0, d1, d2, d3]: [&Lane; 4]) -> [Lane; 4] {
+    let mut r = [[0f32; NB]; 4];
+    for t in 0..NB {
+        r[0][t] = d0[t] - d2[t];
+        r[1][t] = d1[t] + d2[t];
+        r[2][t] = d2[t] - d1[t];
+        r[3][t] = d1[t] - d3[t];
+    }
+    r
+}
+
+/// `Aᵀ m` for F(2×2, 3×3): `Aᵀ = [[1, 1, 1, 0], [0, 1, -1, -1]]`.
+#[inline(always)]
+fn at4([m0, m1, m2, m3]: [&Lane; 4]) -> [Lane; 2] {
+    let mut r = [[0f32; NB]; 2];
+    for t in 0..NB {
+        r[0][t] = m0[t] + m1[t] + m2[t];
+        r[1][t] = m1[t] - m2[t] - m3[t];
+    }
+    r
+}
+
+/// `Bᵀ d` for F(4×4, 3×3), with `Bᵀ` =
+/// `[[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
+/// [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]]`.
+#[inline(always)]
+fn bt6([d0, d1, d2, d3, d4, d5]: [&Lane; 6]) -> [Lane; 6] {
+    let mut r = [[0f32; NB]; 6];
+    for t in 0..NB {
+        let (a, b) = (d4[t] - 4.0 * d2[t], d3[t] - 4.0 * d1[t]);
+        let (c, d) = (d4[t] - d2[t], 2.0 * (d3[t] - d1[t]));
+        r[0][t] = 4.0 * d0[t] - 5.0 * d2[t] + d4[t];
+        r[1][t] = a + b;
+        r[2][t] = a - b;
+        r[3][t] = c + d;
+        r[4][t] = c - d;
+        r[5][t] = 4.0 * d1[t] - 5.0 * d3[t] + d5[t];
+    }
+    r
+}
+
+/// `Aᵀ m` for F(4×4, 3×3): `Aᵀ = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0],
+/// [0, 1, -1, 8, -8, 1]]`.
+#[inline(always)]
+fn at6([m0, m1, m2, m3, m4, m5]: [&Lane; 6]) -> [Lane; 4] {
+    let mut r = [[0f32; NB]; 4];
+    for t in 0..NB {
+        let (p12, d12) = (m1[t] + m2[t], m1[t] - m2[t]);
+        let (p34, d34) = (m3[t] + m4[t], m3[t] - m4[t]);
+        r[0][t] = m0[t] + p12 + p34;
+        r[1][t] = d12 + 2.0 * d34;
+        r[2][t] = p12 + 4.0 * p34;
+        r[3][t] = d12 + 8.0 * d34 + m5[t];
+    }
+    r
 }
 
 /// Where a chunk is and the convolution's sizes.
@@ -218,64 +325,54 @@ struct Chunk {
     relu: bool,
 }
 
-/// Per-convolution working buffers, reused by every chunk: `V` as `[16][ci]` and `M` as
-/// `[16][co rounded up to OB]` rows of one value per tile.
+/// Per-convolution working buffers, reused by every chunk: `V` as `[a²][ci]` and `M` as
+/// `[a²][co rounded up to OB]` rows of one value per tile.
 struct Scratch {
     v: Vec<Lane>,
     m: Vec<Lane>,
 }
 
 /// The input inside a border of zeros (one pixel on the top and left, enough on the bottom and
-/// right for whole chunks), each row split into its even and odd columns: padded column `2k` is
-/// `even[k]`, `2k + 1` is `odd[k]`.
+/// right for whole chunks), its columns split by phase: padded column `m·k + f` is
+/// `phases[f][k]`.
 struct Split {
-    even: Vec<f32>,
-    odd: Vec<f32>,
+    phases: Vec<Vec<f32>>,
     rows: usize,
     width: usize,
 }
 
 impl Split {
-    fn new(x: &[f32], [ci, h, w]: [usize; 3], th: usize, width: usize) -> Split {
-        let rows = 2 * th + 2;
-        let mut even = vec![0f32; ci * rows * width];
-        let mut odd = vec![0f32; ci * rows * width];
+    fn new<const M: usize>(x: &[f32], [ci, h, w]: [usize; 3], th: usize, width: usize) -> Split {
+        let rows = M * th + 2;
+        let mut phases = vec![vec![0f32; ci * rows * width]; M];
         for ic in 0..ci {
             for y in 0..h {
                 let src = &x[(ic * h + y) * w..][..w];
                 let at = (ic * rows + y + 1) * width;
-                let (e, o) = (&mut even[at..][..width], &mut odd[at..][..width]);
                 // Input column i is padded column i + 1.
-                for (k, pair) in src.chunks(2).enumerate() {
-                    o[k] = pair[0];
-                    if let Some(&v) = pair.get(1) {
-                        e[k + 1] = v;
-                    }
+                for (i, &v) in src.iter().enumerate() {
+                    let c = i + 1;
+                    phases[c % M][at + c / M] = v;
                 }
             }
         }
         Split {
-            even,
-            odd,
+            phases,
             rows,
             width,
         }
     }
 
-    /// Padded row `r` of plane `ic` from tile `t0`: its even and odd columns `t0..t0 + NB`, and
-    /// the same one column on.
+    /// The `A` padded columns of row `r` of plane `ic` that the tiles `t0..t0 + NB` read, each
+    /// as one value per tile.
     #[inline(always)]
-    fn row(&self, ic: usize, r: usize, t0: usize) -> (&Lane, &Lane, &Lane, &Lane) {
+    fn row<const M: usize, const A: usize>(&self, ic: usize, r: usize, t0: usize) -> [&Lane; A] {
         let at = (ic * self.rows + r) * self.width + t0;
-        fn lane(v: &[f32], at: usize) -> &Lane {
-            v[at..][..NB].try_into().expect("lane")
-        }
-        (
-            lane(&self.even, at),
-            lane(&self.even, at + 1),
-            lane(&self.odd, at),
-            lane(&self.odd, at + 1),
-        )
+        std::array::from_fn(|k| {
+            self.phases[k % M][at + k / M..][..NB]
+                .try_into()
+                .expect("lane")
+        })
     }
 }
 
@@ -332,6 +429,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_map_size_gets_the_variant_with_less_arithmetic() {
+        assert_eq!(Variant::for_size(320, 320), Variant::F4);
+        assert_eq!(Variant::for_size(40, 40), Variant::F4);
+        // 3 tiles of F(4) in a chunk of 16 against 5 of F(2).
+        assert_eq!(Variant::for_size(10, 10), Variant::F2);
+    }
+
+    #[test]
     fn winograd_computes_the_convolution() {
         // Odd and even sizes, fewer and more tiles than a chunk, channel counts not a multiple
         // of four.
@@ -342,18 +447,22 @@ mod tests {
             (5, 6, 9, 70),
             (16, 16, 33, 66),
             (1, 4, 2, 3),
+            (8, 4, 21, 131),
         ] {
             let x = noise(ci * h * w, 1);
             let wt = noise(co * ci * 9, 2);
             let b = noise(co, 3);
             let want = conv_ref(&x, [ci, h, w], &wt, &b, co, 3, 1);
-            let wg = Winograd::new(&wt, co, ci);
-            let plain = wg.run::<8, false>(&x, [ci, h, w], co, &b, false);
-            let relu = wg.run::<16, false>(&x, [ci, h, w], co, &b, true);
-            assert_eq!(plain.len(), want.len());
-            for ((p, r), want) in plain.iter().zip(&relu).zip(&want) {
-                assert!((p - want).abs() < 2e-5, "{ci} {co} {h} {w}: {p} vs {want}");
-                assert!((r - want.max(0.0)).abs() < 2e-5, "relu {ci} {co} {h} {w}");
+            for variant in [Variant::F2, Variant::F4] {
+                let wg = Winograd::new(&wt, co, ci, variant);
+                let plain = wg.run::<8, false>(&x, [ci, h, w], co, &b, false);
+                let relu = wg.run::<16, false>(&x, [ci, h, w], co, &b, true);
+                assert_eq!(plain.len(), want.len());
+                for ((p, r), want) in plain.iter().zip(&relu).zip(&want) {
+                    let at = format!("{variant:?} {ci} {co} {h} {w}");
+                    assert!((p - want).abs() < 2e-5, "{at}: {p} vs {want}");
+                    assert!((r - want.max(0.0)).abs() < 2e-5, "relu {at}");
+                }
             }
         }
     }
