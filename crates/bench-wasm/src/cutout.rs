@@ -90,36 +90,8 @@ pub fn net_ab(model_bytes: &[u8], jpeg: &[u8], runs: u32) -> Result<String, JsEr
         .map_err(|e| err(&e))?
         .image;
     let input = model::preprocess(&img);
-    let side = model::SIDE;
-    const ALGOS: [model::Algo; 3] = [
-        model::Algo::Winograd,
-        model::Algo::WinogradF2,
-        model::Algo::Direct,
-    ];
-    // The three algorithms, then tract.
-    let (mut load, mut run, mut diff) = ([f64::MAX; 4], [f64::MAX; 4], [0f32; 3]);
-    for _ in 0..runs.max(1) {
-        let t = Instant::now();
-        let tract = tract_ref::Tract::load(model_bytes, side).map_err(|e| err(&e))?;
-        load[3] = load[3].min(ms(t));
-        let t = Instant::now();
-        let want = tract.run(&input, side).map_err(|e| err(&e))?;
-        run[3] = run[3].min(ms(t));
-        drop(tract);
-        for (i, algo) in ALGOS.into_iter().enumerate() {
-            let t = Instant::now();
-            let net = model::U2Net::from_bytes_with(model_bytes, algo).map_err(|e| err(&e))?;
-            load[i] = load[i].min(ms(t));
-            let t = Instant::now();
-            let got = net.raw(&input).map_err(|e| err(&e))?;
-            run[i] = run[i].min(ms(t));
-            diff[i] = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
-        }
-    }
+    let (load, run, diff) =
+        tract_ref::ab(model_bytes, &input, runs as usize).map_err(|e| err(&e))?;
     let mut json = String::from("{");
     for (i, name) in ["net", "f2", "direct", "tract"].iter().enumerate() {
         json += &format!(
