@@ -349,10 +349,14 @@ impl Split {
             for y in 0..h {
                 let src = &x[(ic * h + y) * w..][..w];
                 let at = (ic * rows + y + 1) * width;
-                // Input column i is padded column i + 1.
-                for (i, &v) in src.iter().enumerate() {
-                    let c = i + 1;
-                    phases[c % M][at + c / M] = v;
+                // Input column i is padded column i + 1: phase f holds the input columns
+                // f - 1, f - 1 + M, … from index 0 (phase 0 from index 1: column M - 1, …).
+                for (f, phase) in phases.iter_mut().enumerate() {
+                    let (first, skip) = if f == 0 { (1, M - 1) } else { (0, f - 1) };
+                    let dst = &mut phase[at + first..][..width - first];
+                    for (d, v) in dst.iter_mut().zip(src.iter().skip(skip).step_by(M)) {
+                        *d = *v;
+                    }
                 }
             }
         }
