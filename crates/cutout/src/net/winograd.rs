@@ -174,7 +174,8 @@ impl Winograd {
 
     /// One chunk of tiles: both transforms and the products. On wasm32 a function of its own,
     /// called thousands of times per convolution, so that V8 optimises it early.
-    #[allow(clippy::too_many_arguments)]
+    // The transforms index arrays across two dimensions; ranges say that more plainly.
+    #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
     #[cfg_attr(target_arch = "wasm32", inline(never))]
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn chunk<const M: usize, const A: usize, const P: usize, const XB: usize, const FMA: bool>(

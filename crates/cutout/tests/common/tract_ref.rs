@@ -30,16 +30,17 @@ impl Tract {
     }
 }
 
+/// Load times, inference times (ms; the three algorithms, then tract) and the algorithms' largest
+/// differences from tract.
+#[allow(dead_code)]
+pub type Figures = ([f64; 4], [f64; 4], [f32; 3]);
+
 /// Shotline's network with Winograd's convolutions (the default), with F(2×2, 3×3) only and with
 /// the direct convolution, then tract: best-of-`runs` load and inference times in ms, in that
 /// order, and the three algorithms' largest difference from tract's output. Interleaved in one
 /// process, for the `net_ab` benchmarks.
 #[allow(dead_code)]
-pub fn ab(
-    bytes: &[u8],
-    input: &[f32],
-    runs: usize,
-) -> Result<([f64; 4], [f64; 4], [f32; 3]), String> {
+pub fn ab(bytes: &[u8], input: &[f32], runs: usize) -> Result<Figures, String> {
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let side = model::SIDE;
     let (mut load, mut run, mut diff) = ([f64::MAX; 4], [f64::MAX; 4], [0f32; 3]);
