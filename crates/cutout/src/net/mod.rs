@@ -5,8 +5,9 @@
 //! Loading reads the ONNX file (`proto`), folds the graph's shape arithmetic (the `Shape →
 //! Gather → Concat` chains that give each upsampling its size) for the fixed input, and turns the
 //! rest into a list of [`Step`]s over numbered buffers, each freed after its last use. The
-//! convolutions' weights are repacked once for the kernel in `ops`. Nothing is optimised at load
-//! time beyond that, so a load is a parse and a copy.
+//! convolutions' weights are repacked once for the kernel in `ops`, or transformed for Winograd's
+//! algorithm (`winograd`). Nothing is optimised at load time beyond that, so a load is a parse and
+//! a copy.
 
 mod ops;
 pub use ops::Algo;

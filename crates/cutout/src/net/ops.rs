@@ -1,6 +1,7 @@
 //! The network's operators on planar C×H×W f32 buffers (batch 1).
 //!
-//! The convolution is direct (no im2col): an output tile of 4 channels × 8 or 16 pixels of one
+//! Undilated 3×3 convolutions go through Winograd's algorithm (`winograd`) by default. The others,
+//! and all of them with [`Algo::Direct`], are direct (no im2col): an output tile of 4 channels × 8 or 16 pixels of one
 //! row is kept in registers while the input channels and the kernel's taps stream past it. On
 //! wasm32 the tile is written in SIMD128 (eight registers); natively it is written on fixed-size
 //! arrays, which the compiler turns into AVX2 with fused multiply-adds (chosen at run time) or
