@@ -386,7 +386,7 @@ impl Net {
                 Step::Add { a, b, .. } => {
                     bufs[*a].iter().zip(&bufs[*b]).map(|(a, b)| a + b).collect()
                 }
-                Step::Relu { x, .. } => bufs[*x].iter().map(|&v| winograd::relu(v)).collect(),
+                Step::Relu { x, .. } => bufs[*x].iter().map(|&v| ops::relu(v)).collect(),
                 Step::Sigmoid { x, .. } => {
                     bufs[*x].iter().map(|v| 1.0 / (1.0 + (-v).exp())).collect()
                 }

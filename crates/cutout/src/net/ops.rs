@@ -1,13 +1,13 @@
 //! The network's operators on planar C×H×W f32 buffers (batch 1).
 //!
 //! Undilated 3×3 convolutions go through Winograd's algorithm (`winograd`) by default. The others,
-//! and all of them with [`Algo::Direct`], are direct (no im2col): an output tile of 4 channels × 8 or 16 pixels of one
-//! row is kept in registers while the input channels and the kernel's taps stream past it. On
-//! wasm32 the tile is written in SIMD128 (eight registers); natively it is written on fixed-size
-//! arrays, which the compiler turns into AVX2 with fused multiply-adds (chosen at run time) or
-//! SSE.
+//! and all of them with [`Algo::Direct`], are direct (no im2col): an output tile of 4 channels ×
+//! 8 or 16 pixels of one row is kept in registers while the input channels and the kernel's taps
+//! stream past it. On wasm32 the tile is written in SIMD128 (eight registers); natively it is
+//! written on fixed-size arrays, which the compiler turns into AVX2 with fused multiply-adds
+//! (chosen at run time) or SSE. Winograd's products use the same tile (`tile`).
 
-use super::winograd::{relu, Variant, Winograd};
+use super::winograd::{Variant, Winograd};
 
 /// Output channels per tile.
 pub(super) const OB: usize = 4;
@@ -63,28 +63,21 @@ impl Conv {
             Algo::WinogradF2 => Some(Variant::F2),
             Algo::Winograd => Some(Variant::for_size(chw[1], chw[2])),
         };
-        if let (Some(variant), 3, 1) = (variant, k, dil) {
-            return Conv {
-                x,
-                out,
-                chw,
-                co,
-                k,
-                dil,
-                relu,
-                packed: Vec::new(),
-                winograd: Some(Winograd::new(weights, co, ci, variant)),
-                bias,
-            };
-        }
+        let winograd = match (variant, k, dil) {
+            (Some(variant), 3, 1) => Some(Winograd::new(weights, co, ci, variant)),
+            _ => None,
+        };
         let taps = k * k;
         let blocks = co.div_ceil(OB);
-        let mut packed = vec![0f32; blocks * ci * taps * OB];
-        for oc in 0..co {
-            for ic in 0..ci {
-                for t in 0..taps {
-                    packed[((oc / OB * ci + ic) * taps + t) * OB + oc % OB] =
-                        weights[(oc * ci + ic) * taps + t];
+        let mut packed = Vec::new();
+        if winograd.is_none() {
+            packed = vec![0f32; blocks * ci * taps * OB];
+            for oc in 0..co {
+                for ic in 0..ci {
+                    for t in 0..taps {
+                        packed[((oc / OB * ci + ic) * taps + t) * OB + oc % OB] =
+                            weights[(oc * ci + ic) * taps + t];
+                    }
                 }
             }
         }
@@ -97,7 +90,7 @@ impl Conv {
             dil,
             relu,
             packed,
-            winograd: None,
+            winograd,
             bias,
         }
     }
@@ -108,13 +101,13 @@ impl Conv {
     #[allow(unsafe_code)]
     #[inline(never)]
     pub fn run(&self, x: &[f32]) -> Vec<f32> {
-        if let Some(wg) = &self.winograd {
-            return self.run_winograd(wg, x);
-        }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU has AVX2 and FMA (checked just above).
             return unsafe { self.run_avx2(x) };
+        }
+        if let Some(wg) = &self.winograd {
+            return wg.run::<8, false>(x, self.chw, self.co, &self.bias, self.relu);
         }
         #[cfg(target_arch = "wasm32")]
         return match self.k {
@@ -126,16 +119,6 @@ impl Conv {
             1 => self.run_k::<1, 8, false>(x),
             _ => self.run_k::<3, 8, false>(x),
         }
-    }
-
-    #[allow(unsafe_code)]
-    fn run_winograd(&self, wg: &Winograd, x: &[f32]) -> Vec<f32> {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            return unsafe { winograd_avx2(wg, x, self) };
-        }
-        wg.run::<8, false>(x, self.chw, self.co, &self.bias, self.relu)
     }
 
     /// The kernel in SIMD128: 4 output channels × 8 pixels in eight registers.
@@ -209,6 +192,9 @@ impl Conv {
     #[allow(unsafe_code)]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn run_avx2(&self, x: &[f32]) -> Vec<f32> {
+        if let Some(wg) = &self.winograd {
+            return wg.run::<16, true>(x, self.chw, self.co, &self.bias, self.relu);
+        }
         match self.k {
             1 => self.run_k::<1, 16, true>(x),
             _ => self.run_k::<3, 16, true>(x),
@@ -266,14 +252,6 @@ impl Conv {
     }
 }
 
-/// Winograd's convolution compiled for AVX2 with fused multiply-adds.
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn winograd_avx2(wg: &Winograd, x: &[f32], c: &Conv) -> Vec<f32> {
-    wg.run::<16, true>(x, c.chw, c.co, &c.bias, c.relu)
-}
-
 /// Every plane of `x` inside a border of `pad` zeros, with enough columns on the right that a
 /// tile of `xb` pixels never reads past its row. Returns the planes and their height and width.
 fn pad_planes(
@@ -312,7 +290,8 @@ pub(super) fn tile<const XB: usize, const FMA: bool>(
     }
 }
 
-/// The larger of two values, as a comparison (`f32::max` is a libm call on wasm32).
+/// The larger of two values, as a comparison (`f32::max` is a libm call on wasm32, as its NaN
+/// rule differs from `f32x4.max`; a comparison vectorises).
 #[inline(always)]
 fn max(a: f32, b: f32) -> f32 {
     if a > b {
@@ -320,6 +299,12 @@ fn max(a: f32, b: f32) -> f32 {
     } else {
         b
     }
+}
+
+/// `max(v, 0)`.
+#[inline(always)]
+pub(super) fn relu(v: f32) -> f32 {
+    max(v, 0.0)
 }
 
 /// 2×2 max-pooling with stride 2, rounding the output size up (a last odd row or column pools

@@ -18,7 +18,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 use super::ops::tile;
-use super::ops::OB;
+use super::ops::{relu, OB};
 
 /// Which Winograd variant a convolution uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,16 +66,6 @@ const NB: usize = 16;
 
 /// One value per tile of a chunk.
 type Lane = [f32; NB];
-
-/// `max(v, 0)` as a comparison, which wasm32 vectorises (`f32::max` is a libm call there).
-#[inline(always)]
-pub(super) fn relu(v: f32) -> f32 {
-    if v > 0.0 {
-        v
-    } else {
-        0.0
-    }
-}
 
 impl Winograd {
     /// `weights` as ONNX lays them out, `[co][ci][3][3]`.
